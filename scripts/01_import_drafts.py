@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Turn writers' draft files into corpus records and split them into train/dev/test.
+
+The writers (see corpus/GUIDELINES.md, "How the corpus was written") delivered drafts,
+one JSON object a line: ``text``, ``genre``, ``labels`` (names present), ``compass``,
+``evidence`` (label -> exact quotes from the text) and ``meta``. This script turns
+every quote into a character-offset span, fills ``cats`` with all 17 labels, numbers
+the records, validates them, and writes ``corpus/{train,dev,test}.jsonl`` with a
+grouped, iteratively stratified split.
+
+The test split is frozen once written: the script refuses to overwrite an existing
+``test.jsonl`` unless ``--refreeze`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import sys
+from pathlib import Path
+
+from newpower_nlp.corpus import Span, split_files, validate_records, write_records
+from newpower_nlp.labels import LABELS
+from newpower_nlp.splits import stratified_group_split
+
+
+def draft_to_record(draft: dict, rid: str, source: str) -> dict:
+    """One draft -> one record dict (label schema v1, section 4)."""
+    text = draft["text"]
+    spans = []
+    for label, quotes in (draft.get("evidence") or {}).items():
+        for quote in quotes:
+            start = text.find(quote)
+            if start < 0:
+                raise SystemExit(f"{source}: evidence for {label} not found in text: {quote!r}")
+            spans.append(Span(start, start + len(quote), label))
+    spans.sort(key=lambda s: (s.start, s.end, s.label))
+    meta = dict(draft.get("meta") or {})
+    meta["annotator"] = meta.get("annotator") or source.split("/")[-2]
+    return {
+        "id": rid,
+        "text": text,
+        "genre": draft["genre"],
+        "cats": {name: int(name in draft["labels"]) for name in LABELS},
+        "compass": draft.get("compass"),
+        "spans": [s.to_dict() for s in spans],
+        "meta": meta,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("drafts", nargs="+", help="draft JSONL files or globs")
+    parser.add_argument("--corpus", default="corpus", help="output corpus folder")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--refreeze", action="store_true",
+                        help="allow overwriting an existing (frozen) test split")
+    args = parser.parse_args(argv)
+
+    files = sorted({p for pattern in args.drafts for p in glob.glob(pattern)})
+    if not files:
+        print("no draft files matched", file=sys.stderr)
+        return 2
+    out_files = split_files(args.corpus)
+    if out_files["test"].exists() and not args.refreeze:
+        print(f"{out_files['test']} exists and is frozen; pass --refreeze to rebuild",
+              file=sys.stderr)
+        return 2
+
+    raw = []
+    for path in files:
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if line.strip():
+                    raw.append((f"{path}:{lineno}", json.loads(line)))
+    dicts = [draft_to_record(d, f"np-{i:06d}", src.rsplit(":", 1)[0])
+             for i, (src, d) in enumerate(raw, 1)]
+    records, problems = validate_records(dicts, "drafts", strict=True)
+    if problems:
+        for p in problems:
+            print(p, file=sys.stderr)
+        return 1
+    splits = stratified_group_split(records, seed=args.seed)
+    Path(args.corpus).mkdir(parents=True, exist_ok=True)
+    for split, recs in splits.items():
+        recs.sort(key=lambda r: r.id)
+        write_records(out_files[split], recs)
+        print(f"{split}: {len(recs)} records -> {out_files[split]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
