@@ -1,0 +1,393 @@
+"""Text features for the classifier: lemma n-grams, character n-grams and cue counts.
+
+:class:`PowerFeaturizer` is a scikit-learn transformer (it works in ``Pipeline``,
+``clone`` and ``GridSearchCV``) that turns texts into one sparse matrix of three blocks:
+
+- **words**: TF-IDF of lemma unigrams and bigrams (punctuation dropped), hashed and then
+  compacted to the buckets seen at least ``min_df`` times in training;
+- **chars**: TF-IDF of character n-grams inside words (``char_wb`` style), computed once
+  per word type and cached, so a document costs a sparse product, not a string scan;
+- **cues**: the ``newpower_signals`` cue counts per label, normalised by length
+  (negated cues of a power value count for the opposite pole; hedged cues count half),
+  plus the log length.
+
+All of it is computed from spaCy ``Doc`` arrays with NumPy, which keeps it fast; the
+same code builds rows for single sentences, which the classifier uses for evidence.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LEMMA, LENGTH, LOWER, SENT_START
+from spacy.tokens import Doc
+
+from newpower_nlp.errors import TextTypeError
+from newpower_nlp.labels import LABEL_INFO, LABELS
+
+__all__ = ["Analysis", "PowerFeaturizer", "analyze_docs"]
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_CUE_INDEX = {name: i for i, name in enumerate(LABELS)}
+_OPPOSITE = {
+    name: f"{'new' if info.pole == 'old' else 'old'}_{info.dimension}"
+    for name, info in LABEL_INFO.items()
+    if info.pole is not None
+}
+
+
+@dataclass
+class Analysis:
+    """What the featurizer needs from one spaCy ``Doc`` (cheap to build and to slice)."""
+
+    text: str
+    lemmas: np.ndarray  # uint64 lemma hashes of the kept (non-punctuation) tokens
+    lowers: np.ndarray  # uint64 lower-case form hashes of the kept tokens
+    starts: np.ndarray  # char offset of each kept token
+    ends: np.ndarray  # char end offset of each kept token
+    sents: list[tuple[int, int, int, int]]  # (first kept token, end kept token, char start, char end)
+    cue_tokens: np.ndarray  # kept-token index of each cue match
+    cue_labels: np.ndarray  # label index of each cue match (after negation flips)
+    cue_weights: np.ndarray  # 1.0, or 0.5 if hedged
+    cues: list[tuple[int, int, str, bool, bool]]  # (char start, char end, label, negated, hedged)
+
+    @property
+    def n_tokens(self) -> int:
+        """Number of kept tokens."""
+        return int(len(self.lemmas))
+
+
+def _analyze(doc: Doc, spans_key: str = "newpower") -> Analysis:
+    n = len(doc)
+    arr = (doc.to_array([LEMMA, LOWER, IS_PUNCT, IS_SPACE, IDX, LENGTH, SENT_START]) if n
+           else np.zeros((0, 7), dtype=np.uint64))
+    keep = (arr[:, 2] == 0) & (arr[:, 3] == 0)
+    kept = np.flatnonzero(keep)
+    # rank[i] = number of kept tokens before token i
+    rank = np.cumsum(keep) - keep
+    idx = arr[:, 4].astype(np.int64)
+    ends = idx + arr[:, 5].astype(np.int64)
+    sents = []
+    if n:
+        first = np.flatnonzero(arr[:, 6] == 1)
+        if not len(first) or first[0] != 0:
+            first = np.concatenate([[0], first])
+        bounds = np.append(first, n)
+        n_kept = int(keep.sum())
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            lo = int(rank[a])
+            hi = int(rank[b]) if b < n else n_kept
+            sents.append((lo, hi, int(idx[a]), int(ends[b - 1])))
+    cue_tok, cue_lab, cue_w, cues = [], [], [], []
+    for span in doc.spans[spans_key] if spans_key in doc.spans else []:
+        label = span.label_
+        negated, hedged = bool(span._.negated), bool(span._.hedged)
+        cues.append((span.start_char, span.end_char, label, negated, hedged))
+        if negated:
+            label = _OPPOSITE.get(label)
+            if label is None:
+                continue
+        cue_tok.append(int(rank[span.start]))
+        cue_lab.append(_CUE_INDEX[label])
+        cue_w.append(0.5 if hedged else 1.0)
+    return Analysis(
+        text=doc.text,
+        lemmas=arr[kept, 0].astype(np.uint64),
+        lowers=arr[kept, 1].astype(np.uint64),
+        starts=idx[kept],
+        ends=ends[kept],
+        sents=sents,
+        cue_tokens=np.array(cue_tok, dtype=np.int64),
+        cue_labels=np.array(cue_lab, dtype=np.int64),
+        cue_weights=np.array(cue_w, dtype=np.float64),
+        cues=cues,
+    )
+
+
+def analyze_docs(docs: Iterable[Doc]) -> list[Analysis]:
+    """Turn processed spaCy docs into :class:`Analysis` objects."""
+    return [_analyze(doc) for doc in docs]
+
+
+def _check_texts(X: Any) -> list[str]:
+    if isinstance(X, str):
+        raise TextTypeError("expected a list of texts, got a single str")
+    texts = list(X)
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise TextTypeError(f"text {i} is {type(t).__name__}, not str")
+    return texts
+
+
+def _segment_ngram_hashes(lemmas: np.ndarray, ngram_range: tuple[int, int]) -> np.ndarray:
+    parts = []
+    lo, hi = ngram_range
+    for n in range(lo, hi + 1):
+        if len(lemmas) < n:
+            break
+        h = lemmas[: len(lemmas) - n + 1].copy()
+        with np.errstate(over="ignore"):
+            for k in range(1, n):
+                h = h * _MIX + lemmas[k: len(lemmas) - n + 1 + k] + np.uint64(n)
+        parts.append(h)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+
+
+def _char_ngrams(word: str, ngram_range: tuple[int, int]) -> list[str]:
+    padded = f" {word} "
+    lo, hi = ngram_range
+    grams = []
+    for n in range(lo, hi + 1):
+        if len(padded) < n:
+            break
+        grams.extend(padded[i: i + n] for i in range(len(padded) - n + 1))
+    return grams
+
+
+class PowerFeaturizer(TransformerMixin, BaseEstimator):
+    """Texts (or spaCy docs) to a sparse feature matrix: words, chars and cue counts.
+
+    Parameters
+    ----------
+    word_ngram_range, char_ngram_range
+        n-gram ranges of the lemma and character blocks.
+    min_df
+        keep only n-grams seen in at least this many training documents.
+    use_words, use_chars, use_cues
+        switch each block on or off (for ablations).
+    cue_scale
+        weight of the cue block relative to the (unit-norm) n-gram blocks.
+    n_hash
+        size of the hashing space before compaction.
+    batch_size, n_process
+        passed to ``nlp.pipe``.
+    """
+
+    def __init__(
+        self,
+        word_ngram_range: tuple[int, int] = (1, 2),
+        char_ngram_range: tuple[int, int] = (2, 5),
+        min_df: int = 2,
+        use_words: bool = True,
+        use_chars: bool = True,
+        use_cues: bool = True,
+        cue_scale: float = 1.0,
+        n_hash: int = 2**22,
+        batch_size: int = 256,
+        n_process: int = 1,
+    ) -> None:
+        self.word_ngram_range = word_ngram_range
+        self.char_ngram_range = char_ngram_range
+        self.min_df = min_df
+        self.use_words = use_words
+        self.use_chars = use_chars
+        self.use_cues = use_cues
+        self.cue_scale = cue_scale
+        self.n_hash = n_hash
+        self.batch_size = batch_size
+        self.n_process = n_process
+
+    # ------------------------------------------------------------------ analysis
+
+    def analyze(self, X: Iterable[str] | Iterable[Doc]) -> list[Analysis]:
+        """Run the spaCy pipeline (unless given docs) and extract the arrays."""
+        from newpower_nlp.pipeline import get_nlp
+
+        items = list(X) if not isinstance(X, str) else _check_texts(X)
+        if items and all(isinstance(d, Doc) for d in items):
+            return analyze_docs(items)
+        texts = _check_texts(items)
+        nlp = get_nlp()
+        return analyze_docs(nlp.pipe(texts, batch_size=self.batch_size,
+                                     n_process=self.n_process))
+
+    # ------------------------------------------------------------------ blocks
+
+    def _word_buckets(self, a_lemmas: np.ndarray) -> np.ndarray:
+        h = _segment_ngram_hashes(a_lemmas, tuple(self.word_ngram_range))
+        return (h % np.uint64(self.n_hash)).astype(np.int64)
+
+    def _char_rows(self, word_hash: int, compact: bool) -> np.ndarray:
+        """Character n-gram columns of one word type (hashed, or compacted after fit)."""
+        key = "_char_compact" if compact else "_char_cache"
+        cache = self.__dict__.setdefault(key, {})
+        got = cache.get(word_hash)
+        if got is None:
+            from newpower_nlp.pipeline import get_nlp
+
+            word = get_nlp().vocab.strings[word_hash]
+            grams = _char_ngrams(word, tuple(self.char_ngram_range))
+            got = np.fromiter((zlib.crc32(g.encode("utf-8")) % self.n_hash for g in grams),
+                              dtype=np.int64, count=len(grams))
+            if compact:
+                keep = self.columns_["chars"]
+                pos = np.minimum(np.searchsorted(keep, got), max(len(keep) - 1, 0))
+                got = pos[keep[pos] == got] if len(keep) else got[:0]
+            cache[word_hash] = got
+        return got
+
+    def _segments(self, analyses: Sequence[Analysis], sentences: bool):
+        """Yield (lemmas, lowers, cue_labels, cue_weights, n_tokens) per row."""
+        for a in analyses:
+            if not sentences:
+                yield a.lemmas, a.lowers, a.cue_labels, a.cue_weights, a.n_tokens
+                continue
+            for lo, hi, _, _ in a.sents:
+                mask = (a.cue_tokens >= lo) & (a.cue_tokens < hi)
+                yield (a.lemmas[lo:hi], a.lowers[lo:hi], a.cue_labels[mask],
+                       a.cue_weights[mask], hi - lo)
+
+    def _count_blocks(self, analyses: Sequence[Analysis], sentences: bool = False,
+                      compact: bool = False):
+        """Count matrices for words (hashed) and chars (hashed, or compacted if
+        ``compact``), and the cue block."""
+        segs = list(self._segments(analyses, sentences))
+        n = len(segs)
+        words = chars = cues = None
+        if self.use_words:
+            cols = [self._word_buckets(s[0]) for s in segs]
+            words = _rows_to_csr(cols, self.n_hash)
+        if self.use_chars:
+            lowers = [s[1] for s in segs]
+            allw = np.concatenate(lowers) if lowers else np.zeros(0, np.uint64)
+            uniq, inv = np.unique(allw, return_inverse=True)
+            lengths = np.array([len(x) for x in lowers], dtype=np.int64)
+            row_of = np.repeat(np.arange(n), lengths)
+            doc_type = sp.csr_matrix(
+                (np.ones(len(allw)), (row_of, inv)), shape=(n, len(uniq)))
+            rows = [self._char_rows(w, compact) for w in uniq.tolist()]
+            width = len(self.columns_["chars"]) if compact else self.n_hash
+            type_char = _rows_to_csr(rows, width)
+            chars = (doc_type @ type_char).tocsr()
+        if self.use_cues:
+            cues = np.zeros((n, len(LABELS) + 1))
+            for i, (_, _, labs, weights, n_tok) in enumerate(segs):
+                if len(labs):
+                    np.add.at(cues[i], labs, weights)
+                cues[i, :-1] = np.log1p(100.0 * cues[i, :-1] / max(n_tok, 10))
+                cues[i, -1] = np.log1p(n_tok)
+        return words, chars, cues
+
+    # ------------------------------------------------------------------ fit/transform
+
+    def fit(self, X: Iterable[str] | Iterable[Doc], y: Any = None) -> PowerFeaturizer:
+        """Learn the kept n-gram buckets, their IDF weights, and the cue scaling."""
+        return self._fit_analyses(self.analyze(X))
+
+    def _fit_analyses(self, analyses: Sequence[Analysis]) -> PowerFeaturizer:
+        if not (self.use_words or self.use_chars or self.use_cues):
+            raise ValueError("PowerFeaturizer needs at least one feature block")
+        words, chars, cues = self._count_blocks(analyses)
+        n = len(analyses)
+        self.columns_ = {}
+        self.idf_ = {}
+        self.__dict__.pop("_char_compact", None)
+        for name, block in (("words", words), ("chars", chars)):
+            if block is None:
+                continue
+            df = np.bincount(block.indices, minlength=self.n_hash)
+            keep = np.flatnonzero(df >= self.min_df)
+            self.columns_[name] = keep
+            self.idf_[name] = np.log((1 + n) / (1 + df[keep])) + 1.0
+        if cues is not None:
+            self.cue_max_ = np.maximum(cues.max(axis=0), 1e-9)
+        self.n_features_out_ = (
+            sum(len(c) for c in self.columns_.values()) + (len(LABELS) + 1 if self.use_cues
+                                                           else 0))
+        self.n_docs_ = n
+        return self
+
+    def transform(self, X: Iterable[str] | Iterable[Doc]) -> sp.csr_matrix:
+        """Featurize texts (or spaCy docs) into a CSR matrix."""
+        check_is_fitted(self, "columns_")
+        return self.transform_analyses(self.analyze(X))
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> sp.csr_matrix:
+        """Fit and transform in one pass over the spaCy pipeline."""
+        analyses = self.analyze(X)
+        return self._fit_analyses(analyses).transform_analyses(analyses)
+
+    def transform_analyses(self, analyses: Sequence[Analysis], sentences: bool = False
+                           ) -> sp.csr_matrix:
+        """Featurize pre-computed analyses; with ``sentences=True`` one row per sentence."""
+        check_is_fitted(self, "columns_")
+        words, chars, cues = self._count_blocks(analyses, sentences, compact=True)
+        blocks = []
+        for name, block in (("words", words), ("chars", chars)):
+            if block is None:
+                continue
+            sub = _select_columns(block, self.columns_[name]) if name == "words" else block
+            sub.data = (1.0 + np.log(sub.data)) * self.idf_[name][sub.indices]
+            blocks.append(_l2_normalize(sub))
+        if cues is not None:
+            blocks.append(sp.csr_matrix(self.cue_scale * cues / self.cue_max_))
+        return sp.hstack(blocks, format="csr")
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the output features (hashed n-grams are named by block and bucket)."""
+        check_is_fitted(self, "columns_")
+        names = []
+        for name in ("words", "chars"):
+            if name in self.columns_:
+                names.extend(f"{name}__{b}" for b in self.columns_[name])
+        if self.use_cues:
+            names.extend(f"cues__{label}" for label in LABELS)
+            names.append("cues__log_length")
+        return np.array(names, dtype=object)
+
+    def block_slices(self) -> dict[str, slice]:
+        """Column ranges of each block in the output matrix."""
+        check_is_fitted(self, "columns_")
+        out, start = {}, 0
+        for name in ("words", "chars"):
+            if name in self.columns_:
+                out[name] = slice(start, start + len(self.columns_[name]))
+                start += len(self.columns_[name])
+        if self.use_cues:
+            out["cues"] = slice(start, start + len(LABELS) + 1)
+        return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_char_cache", None)
+        state.pop("_char_compact", None)
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+
+def _rows_to_csr(rows: Sequence[np.ndarray], n_cols: int) -> sp.csr_matrix:
+    lengths = np.array([len(r) for r in rows], dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    indices = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    m = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(rows), n_cols))
+    m.sum_duplicates()
+    return m
+
+
+def _select_columns(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
+    """Keep the given (sorted) hashed columns, renumbered 0..len(keep)-1."""
+    pos = np.searchsorted(keep, m.indices)
+    pos_clipped = np.minimum(pos, len(keep) - 1) if len(keep) else pos
+    hit = (keep[pos_clipped] == m.indices) if len(keep) else np.zeros(len(pos), bool)
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    out = sp.csr_matrix((m.data[hit], (rows[hit], pos_clipped[hit])),
+                        shape=(m.shape[0], len(keep)))
+    return out
+
+
+def _l2_normalize(m: sp.csr_matrix) -> sp.csr_matrix:
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / norms) @ m)

@@ -1,0 +1,197 @@
+"""The ``newpower_signals`` spaCy component: a cue lexicon matched on lemmas.
+
+It writes labelled cue spans to ``doc.spans["newpower"]``; each span's ``label_`` is the
+cue's label and two extensions say whether the cue is negated ("we do **not** publish",
+"**no longer** hierarchical") or hedged ("we **hope** to publish"). The lexicon is one
+JSONL file shipped with the package (``newpower_nlp/data/cues.jsonl``), one pattern a
+line, that you can read and extend::
+
+    {"label": "new_transparency", "pattern": "publish every salary"}
+    {"label": "old_governance", "pattern": [{"LEMMA": "report"}, {"LOWER": "directly"},
+                                            {"LOWER": "to"}]}
+
+A string pattern is a phrase matched on case-folded lemmas (write it naturally: it is
+lemmatized with the same pipeline); a list is a ``Matcher`` token pattern.
+"""
+
+from collections.abc import Iterable, Sequence
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import srsly
+from spacy.attrs import IS_LOWER, LEMMA, LOWER, ORTH
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from newpower_nlp.labels import LABELS
+
+__all__ = ["DEFAULT_SPANS_KEY", "NewPowerSignals", "default_patterns", "make_newpower_signals"]
+
+DEFAULT_SPANS_KEY = "newpower"
+NEGATORS = frozenset({"not", "n't", "no", "never", "without", "nor", "neither", "cannot",
+                      "nobody", "none", "nothing", "rather", "instead"})
+HEDGES = frozenset({"may", "might", "could", "would", "aim", "hope", "plan", "seek", "strive",
+                    "aspire", "wish", "intend", "promise", "claim", "consider", "explore"})
+_CLAUSE_BREAKS = frozenset({",", ";", ":", "but", "and", "while", "whereas", "—", "-"})
+
+
+def default_patterns() -> list[dict[str, Any]]:
+    """The cue lexicon shipped with the package."""
+    path = files("newpower_nlp") / "data" / "cues.jsonl"
+    return list(srsly.read_jsonl(str(path)))
+
+
+def _ensure_extensions() -> None:
+    for name in ("negated", "hedged"):
+        if not Span.has_extension(name):
+            Span.set_extension(name, default=False)
+
+
+@Language.factory(
+    "newpower_signals",
+    assigns=["doc.spans", "token.lemma"],
+    requires=["token.lemma"],
+    default_config={"spans_key": DEFAULT_SPANS_KEY, "window": 4},
+)
+def make_newpower_signals(nlp: Language, name: str, spans_key: str, window: int
+                          ) -> "NewPowerSignals":
+    """Factory for :class:`NewPowerSignals` (registered as ``newpower_signals``)."""
+    return NewPowerSignals(nlp, name, spans_key=spans_key, window=window)
+
+
+class NewPowerSignals:
+    """Match the cue lexicon and mark negated and hedged cues.
+
+    Patterns are loaded in :meth:`initialize` (the shipped lexicon unless others are
+    given) or with :meth:`add_patterns`.
+    """
+
+    def __init__(self, nlp: Language, name: str = "newpower_signals", *,
+                 spans_key: str = DEFAULT_SPANS_KEY, window: int = 4) -> None:
+        self.nlp = nlp
+        self.name = name
+        self.spans_key = spans_key
+        self.window = window
+        self.patterns: list[dict[str, Any]] = []
+        self._phrases = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        self._tokens = Matcher(nlp.vocab)
+        self._lemma_table: dict[str, str] | None = None
+
+    # ------------------------------------------------------------------ set-up
+
+    def initialize(self, get_examples: Any = None, *, nlp: Language | None = None,
+                   patterns: list[dict[str, Any]] | None = None) -> None:
+        """Load ``patterns`` (default: the shipped lexicon), replacing any loaded ones."""
+        self.clear()
+        self.add_patterns(default_patterns() if patterns is None else patterns)
+
+    def clear(self) -> None:
+        """Remove every pattern."""
+        self.patterns = []
+        self._phrases = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
+        self._tokens = Matcher(self.nlp.vocab)
+
+    def add_patterns(self, patterns: Iterable[dict[str, Any]]) -> None:
+        """Add cue patterns (dicts with ``label`` and ``pattern``)."""
+        for i, entry in enumerate(patterns):
+            label, pattern = entry.get("label"), entry.get("pattern")
+            if label not in LABELS:
+                raise ValueError(f"cue pattern {i}: unknown label {label!r}")
+            if isinstance(pattern, str) and pattern.strip():
+                self._phrases.add(label, [self._pattern_doc(pattern)])
+            elif isinstance(pattern, list) and pattern:
+                self._tokens.add(label, [pattern])
+            else:
+                raise ValueError(f"cue pattern {i}: 'pattern' must be a phrase or a token list")
+            self.patterns.append({"label": label, "pattern": pattern})
+
+    def _pattern_doc(self, text: str) -> Doc:
+        doc = self.nlp.make_doc(text)
+        for name, proc in self.nlp.pipeline:
+            if name == "lemmatizer":
+                doc = proc(doc)
+        self._fold_lemmas(doc)
+        return doc
+
+    def _fold_lemmas(self, doc: Doc) -> None:
+        """Case-fold lemmas, so that cues match in any case ("MEMBERS ELECT").
+
+        Only tokens that need it are touched (found with one vectorized pass): those
+        the lookup table left unchanged although they are not lower case, and those
+        whose lemma is not lower case.
+        """
+        if self._lemma_table is None:
+            self._lemma_table = {}
+            if "lemmatizer" in self.nlp.pipe_names:
+                lookups = self.nlp.get_pipe("lemmatizer").lookups
+                if lookups.has_table("lemma_lookup"):
+                    self._lemma_table = lookups.get_table("lemma_lookup")
+        if not len(doc):
+            return
+        arr = doc.to_array([ORTH, LOWER, LEMMA, IS_LOWER])
+        orth, lower, lemma, is_lower = arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3]
+        todo = np.flatnonzero((orth != lower) & (lemma == orth) | (lemma == 0)
+                              | ((lemma != lower) & (is_lower == 0) & (lemma == orth)))
+        if not len(todo):
+            return
+        table = self._lemma_table
+        for i in todo.tolist():
+            token = doc[i]
+            token.lemma_ = table.get(token.lower_, token.lower_).lower()
+
+    # ------------------------------------------------------------------ matching
+
+    def __call__(self, doc: Doc) -> Doc:
+        _ensure_extensions()
+        self._fold_lemmas(doc)
+        found: dict[tuple[int, int, str], None] = {}
+        matches = list(self._phrases(doc))
+        if len(self._tokens):
+            matches.extend(self._tokens(doc))
+        for match_id, start, end in matches:
+            found[(start, end, self.nlp.vocab.strings[match_id])] = None
+        spans = []
+        for start, end, label in sorted(found):
+            span = Span(doc, start, end, label=label)
+            span._.negated, span._.hedged = self._context(doc, start)
+            spans.append(span)
+        doc.spans[self.spans_key] = spans
+        return doc
+
+    def _context(self, doc: Doc, start: int) -> tuple[bool, bool]:
+        """Look back up to ``window`` tokens, within the sentence and clause."""
+        negated = hedged = False
+        sent_start = doc[start].sent.start if doc.has_annotation("SENT_START") else 0
+        i = start - 1
+        while i >= max(sent_start, start - self.window):
+            lemma = doc[i].lemma_
+            if lemma in _CLAUSE_BREAKS:
+                break
+            if lemma in NEGATORS or doc[i].lower_ in NEGATORS:
+                negated = True
+            if lemma in HEDGES:
+                hedged = True
+            i -= 1
+        return negated, hedged
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterable[Doc]:
+        """Process a stream of docs."""
+        for doc in docs:
+            yield self(doc)
+
+    # ------------------------------------------------------------------ persistence
+
+    def to_disk(self, path: str | Path, *, exclude: Sequence[str] = ()) -> None:
+        """Write the patterns to ``path/patterns.jsonl``."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_jsonl(path / "patterns.jsonl", self.patterns)
+
+    def from_disk(self, path: str | Path, *, exclude: Sequence[str] = ()) -> "NewPowerSignals":
+        """Read the patterns written by :meth:`to_disk`."""
+        self.clear()
+        self.add_patterns(srsly.read_jsonl(Path(path) / "patterns.jsonl"))
+        return self
