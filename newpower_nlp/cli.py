@@ -80,6 +80,167 @@ def corpus_stats_cmd(
         render_stats(stats, out)
 
 
+ModelOpt = Annotated[
+    Path | None,
+    typer.Option("--model", help="Model directory (default: the shipped model).",
+                 show_default=False),
+]
+
+
+def _load(model: Path | None):
+    from newpower_nlp.api import load_model
+
+    try:
+        return load_model(model)
+    except NewPowerError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command("classify")
+def classify_cmd(
+    inputs: Annotated[list[str], typer.Argument(
+        help="Texts, files, folders (recursive), globs, or - for standard input.")],
+    text_field: Annotated[str, typer.Option(
+        help="Text column of .jsonl/.csv inputs; other fields pass through.")] = "text",
+    fmt: Annotated[str, typer.Option("--format", "-f",
+                                     help="table, json, jsonl or csv.")] = "table",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write to FILE (atomically) instead of standard output.",
+        show_default=False)] = None,
+    explain: Annotated[bool, typer.Option(
+        help="Show the evidence sentences with cue words highlighted.")] = False,
+    threshold: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="Override every per-label threshold.",
+        show_default=False)] = None,
+    model: ModelOpt = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    n_process: Annotated[int, typer.Option(min=1)] = 1,
+) -> None:
+    """Classify documents and show labels, orientation, score, compass and evidence."""
+    from newpower_nlp.output import FORMATS, render_table, serialize
+    from newpower_nlp.readers import Document, iter_documents
+
+    if fmt not in FORMATS:
+        raise _fail(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}", 2)
+    loaded = _load(model)
+    docs: list[Document] = []
+    failed = 0
+    for item in iter_documents(inputs, text_field=text_field):
+        if isinstance(item, Document):
+            docs.append(item)
+        else:
+            failed += 1
+            err.print(f"skipped {item}", markup=False, soft_wrap=True)
+    results = []
+    stream = loaded.classify_many((d.text for d in docs), batch_size=batch_size,
+                                  n_process=n_process, threshold=threshold,
+                                  evidence=explain or fmt != "table")
+    if len(docs) > 20:
+        from rich.progress import track
+
+        stream = track(stream, total=len(docs), description="classifying", console=err,
+                       transient=True)
+    for doc, result in zip(docs, stream):
+        results.append((doc.source, result, doc.fields))
+    if not results:
+        pass
+    elif fmt == "table":
+        if output is not None:
+            raise _fail("--output needs --format json, jsonl or csv", 2)
+        render_table(results, out, explain=explain)
+    else:
+        text = serialize(results, fmt)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            from newpower_nlp._io import atomic_write_text
+
+            atomic_write_text(output, text)
+            err.print(f"wrote {len(results)} results to {output}")
+    if failed:
+        raise _fail(f"{failed} document(s) could not be read; {len(results)} classified")
+    if not results:
+        raise _fail("nothing to classify")
+
+
+@app.command("train")
+def train_cmd(
+    output: Annotated[Path, typer.Option("--output", "-o", help="New model directory.")],
+    corpus: CorpusOpt = None,
+    add: Annotated[list[Path] | None, typer.Option(
+        "--add", help="Extra annotations: corpus JSONL, Prodigy JSONL or CSV (repeatable).",
+        show_default=False)] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same data + seed = same model).")
+                    ] = 0,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing output directory.")
+                     ] = False,
+    compare: Annotated[Path | None, typer.Option(
+        "--compare", help="Model to compare with (default: the shipped model).",
+        show_default=False)] = None,
+) -> None:
+    """Retrain on the corpus plus new annotations; compare with the default model."""
+    from newpower_nlp.workflows import run_training
+
+    if output.exists() and any(output.iterdir()) and not force:
+        raise _fail(f"{output} exists; pass --force to overwrite it", 2)
+    try:
+        table = run_training(output, corpus=corpus, add=list(add or []), seed=seed,
+                             compare=compare, log=err.print)
+    except NewPowerError as exc:
+        problems = getattr(exc, "problems", None)
+        for problem in problems or []:
+            err.print(str(problem), markup=False, soft_wrap=True)
+        raise _fail(f"{len(problems)} problem(s); nothing was trained" if problems
+                    else str(exc)) from None
+    out.print(table)
+    out.print(f"wrote {output}")
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    model: ModelOpt = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="JSONL to score: corpus records or {text, labels, compass}.",
+        show_default=False)] = None,
+    split: Annotated[str, typer.Option(help="Corpus split to score when no --data.")
+                     ] = "test",
+    corpus: CorpusOpt = None,
+    report_dir: Annotated[Path, typer.Option(help="Where report.md/json and plots go.")
+                          ] = Path("reports"),
+    seed: int = 0,
+) -> None:
+    """Score a model (and both baselines) with full metrics, report and plots."""
+    from newpower_nlp.workflows import run_evaluation
+
+    loaded = _load(model)
+    try:
+        summary = run_evaluation(loaded, data=data, split=split, corpus=corpus,
+                                 report_dir=report_dir, seed=seed)
+    except NewPowerError as exc:
+        raise _fail(str(exc)) from None
+    out.print(summary)
+
+
+@corpus_app.command("export")
+def corpus_export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="hf, spacy or csv.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder or file.")],
+    corpus: CorpusOpt = None,
+) -> None:
+    """Export the corpus: a Hugging Face dataset folder, spaCy DocBins, or a flat CSV."""
+    from newpower_nlp.export import EXPORT_FORMATS, export_corpus
+
+    if fmt not in EXPORT_FORMATS:
+        raise _fail(f"unknown --format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}",
+                    2)
+    try:
+        written = export_corpus(fmt, output, corpus)
+    except NewPowerError as exc:
+        raise _fail(str(exc)) from None
+    for path in written:
+        out.print(f"wrote {path}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     """Run the CLI."""
     app()

@@ -81,10 +81,14 @@ def _analyze(doc: Doc, spans_key: str = "newpower") -> Analysis:
             first = np.concatenate([[0], first])
         bounds = np.append(first, n)
         n_kept = int(keep.sum())
+        solid = np.flatnonzero(arr[:, 3] == 0)  # non-space tokens, for tight offsets
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
             lo = int(rank[a])
             hi = int(rank[b]) if b < n else n_kept
-            sents.append((lo, hi, int(idx[a]), int(ends[b - 1])))
+            inside = solid[(solid >= a) & (solid < b)]
+            if not len(inside):
+                continue
+            sents.append((lo, hi, int(idx[inside[0]]), int(ends[inside[-1]])))
     cue_tok, cue_lab, cue_w, cues = [], [], [], []
     for span in doc.spans[spans_key] if spans_key in doc.spans else []:
         label = span.label_

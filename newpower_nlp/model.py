@@ -24,6 +24,8 @@ from newpower_nlp.labels import COMPASS, LABELS, NO_COMPASS
 
 __all__ = ["NewPowerClassifier", "best_threshold"]
 
+#: Compass value of training documents whose position was not annotated.
+UNKNOWN = "unknown"
 _GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
 
 
@@ -112,10 +114,11 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         self.thresholds_ = np.full(len(LABELS), 0.5)
         self.classes_ = np.array(LABELS, dtype=object)
         targets = _compass_targets(compass if compass is not None else [None] * len(y))
+        known = targets != UNKNOWN
         self.compass_ = LogisticRegression(
             C=self.compass_C, class_weight=self.class_weight, max_iter=3000,
             random_state=self.random_state,
-        ).fit(features, targets)
+        ).fit(features[known], targets[known])
         self.n_features_in_ = features.shape[1]
         return self
 
@@ -184,23 +187,35 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ explanation
 
-    def linear_weights(self, j: int) -> np.ndarray | None:
-        """The logistic-regression weights behind label ``j`` (None for a constant)."""
-        est = self.estimators_[j]
-        if isinstance(est, CalibratedClassifierCV):
-            est = est.calibrated_classifiers_[0].estimator
-        return getattr(est, "coef_", None)
+    def sentence_decisions(self, sentence_features: sp.csr_matrix) -> np.ndarray:
+        """The model's support for every label in each sentence row, shape
+        ``(n_sentences, 17)``: each label's logistic-regression decision function on
+        the sentence alone (one sparse product for all labels)."""
+        check_is_fitted(self, "estimators_")
+        if not hasattr(self, "_stacked"):
+            weights, bias = [], []
+            for j in range(len(LABELS)):
+                est = self._linear(j)
+                if est is None:
+                    weights.append(np.zeros(self.n_features_in_))
+                    bias.append(-50.0)
+                else:
+                    weights.append(est.coef_.ravel())
+                    bias.append(float(est.intercept_[0]))
+            self._stacked = (np.vstack(weights).T, np.array(bias))
+        weights, bias = self._stacked
+        return np.asarray(sentence_features @ weights) + bias
 
-    def sentence_scores(self, sentence_features: sp.csr_matrix, j: int) -> np.ndarray:
-        """How strongly the model supports label ``j`` in each sentence row (its
-        decision function on the sentence alone)."""
-        w = self.linear_weights(j)
-        if w is None:
-            return np.zeros(sentence_features.shape[0])
+    def _linear(self, j: int) -> LogisticRegression | None:
         est = self.estimators_[j]
         if isinstance(est, CalibratedClassifierCV):
             est = est.calibrated_classifiers_[0].estimator
-        return est.decision_function(sentence_features)
+        return est if isinstance(est, LogisticRegression) else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_stacked", None)
+        return state
 
     @staticmethod
     def compass_axes(proba: np.ndarray, classes: Sequence[str]) -> tuple[float, float]:

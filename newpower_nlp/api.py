@@ -1,0 +1,218 @@
+"""The Python API: ``load_model`` and ``classify``.
+
+>>> from newpower_nlp import classify
+>>> result = classify("Members elect the board at the annual meeting.")
+>>> result.labels, result.compass                                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import multiprocessing
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from newpower_nlp.errors import EmptyTextError, ModelLoadError, TextTypeError
+from newpower_nlp.features import Analysis
+from newpower_nlp.labels import LABELS, NO_COMPASS, new_power_score, orientation
+from newpower_nlp.model import NewPowerClassifier
+from newpower_nlp.persist import default_model_dir, load_classifier
+from newpower_nlp.result import Evidence, Result
+
+__all__ = ["Model", "classify", "load_model"]
+
+#: How many evidence sentences are kept per predicted label.
+EVIDENCE_PER_LABEL = 2
+
+
+def _check_text(text: Any, where: str = "text") -> str:
+    if not isinstance(text, str):
+        raise TextTypeError(f"{where} must be a str, not {type(text).__name__}")
+    if not text.strip():
+        raise EmptyTextError(f"{where} is empty or whitespace only: nothing to classify")
+    return text
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(x, 50.0), -50.0)))
+
+
+class Model:
+    """A loaded classifier with its metadata.
+
+    Use :meth:`classify` for one text and :meth:`classify_many` for a stream.
+    """
+
+    def __init__(self, classifier: NewPowerClassifier, meta: dict[str, Any] | None = None,
+                 path: Path | None = None) -> None:
+        self.classifier = classifier
+        self.meta = meta or {}
+        self.path = path
+
+    @property
+    def version(self) -> str:
+        """The model's version string."""
+        return str(self.meta.get("version", "unversioned"))
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """The per-label decision thresholds stored with the model."""
+        return {n: float(t) for n, t in zip(LABELS, self.classifier.thresholds_)}
+
+    def __repr__(self) -> str:
+        return f"Model(version={self.version!r}, path={str(self.path)!r})"
+
+    # ------------------------------------------------------------------ public API
+
+    def classify(self, text: str, *, threshold: float | None = None,
+                 evidence: bool = True) -> Result:
+        """Classify one text.
+
+        ``threshold`` overrides every per-label threshold; ``evidence=False`` skips the
+        evidence sentences (a little faster).
+        """
+        _check_text(text)
+        return self._classify_batch([text], threshold, evidence)[0]
+
+    def classify_many(self, texts: Iterable[str], *, batch_size: int = 256,
+                      n_process: int = 1, threshold: float | None = None,
+                      evidence: bool = True) -> Iterator[Result]:
+        """Classify a stream of texts lazily, ``batch_size`` at a time, in order.
+
+        With ``n_process > 1`` batches are classified in that many worker processes
+        (fork start method, so the model is not copied to disk).
+        """
+        if isinstance(texts, str):
+            raise TextTypeError("classify_many takes an iterable of texts, not one str; "
+                                "use classify() for a single text")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        counter = itertools.count()
+        batches = (list(b) for b in _chunks(texts, batch_size))
+        checked = ([_check_text(t, f"text {next(counter)}") for t in b] for b in batches)
+        if n_process <= 1:
+            for batch in checked:
+                yield from self._classify_batch(batch, threshold, evidence)
+            return
+        ctx = multiprocessing.get_context("fork")
+        global _WORKER_MODEL
+        _WORKER_MODEL = self
+        with ctx.Pool(n_process) as pool:
+            jobs = ((batch, threshold, evidence) for batch in checked)
+            for results in pool.imap(_worker_classify, jobs):
+                yield from results
+
+    # ------------------------------------------------------------------ internals
+
+    def _classify_batch(self, texts: Sequence[str], threshold: float | None,
+                        evidence: bool) -> list[Result]:
+        clf = self.classifier
+        analyses = clf.featurizer_.analyze(texts)
+        features = clf.featurizer_.transform_analyses(analyses)
+        proba = clf.proba_from_features(features)
+        compass_proba = clf.compass_from_features(features)
+        classes = clf.compass_classes
+        thresholds = (np.full(len(LABELS), float(threshold)) if threshold is not None
+                      else clf.thresholds_)
+        predicted = proba >= thresholds
+        sentence_scores = self._sentence_scores(analyses, predicted) if evidence else None
+        results = []
+        for i, a in enumerate(analyses):
+            probs = {n: float(p) for n, p in zip(LABELS, proba[i])}
+            labels = [n for n, hit in zip(LABELS, predicted[i]) if hit]
+            cp = {c: float(p) for c, p in zip(classes, compass_proba[i])}
+            compass = max(cp, key=cp.get)
+            model_axis, values_axis = clf.compass_axes(compass_proba[i], classes)
+            ev = self._evidence(a, labels, sentence_scores[i]) if evidence else {}
+            results.append(Result(
+                probabilities=probs,
+                labels=labels,
+                thresholds={n: float(t) for n, t in zip(LABELS, thresholds)},
+                orientation=orientation(labels),
+                new_power_score=round(new_power_score({n: probs[n] for n in LABELS}), 4),
+                compass=compass,
+                compass_probabilities=cp,
+                compass_axes={"model": round(model_axis, 4), "values": round(values_axis, 4)},
+                evidence=ev,
+                model_version=self.version,
+            ))
+        return results
+
+    def _sentence_scores(self, analyses: Sequence[Analysis], predicted: np.ndarray
+                         ) -> list[np.ndarray | None]:
+        """Per document, a (sentences x 17) matrix of the model's sentence-level support
+        (computed only for documents with at least one predicted label)."""
+        clf = self.classifier
+        need = [i for i in range(len(analyses)) if predicted[i].any()]
+        out: list[np.ndarray | None] = [None] * len(analyses)
+        if not need:
+            return out
+        rows = clf.featurizer_.transform_analyses([analyses[i] for i in need], sentences=True)
+        scores = clf.sentence_decisions(rows)
+        start = 0
+        for i in need:
+            n = len(analyses[i].sents)
+            out[i] = scores[start: start + n]
+            start += n
+        return out
+
+    def _evidence(self, a: Analysis, labels: Sequence[str], scores: np.ndarray | None
+                  ) -> dict[str, list[Evidence]]:
+        if scores is None or not labels or not a.sents:
+            return {}
+        out: dict[str, list[Evidence]] = {}
+        for label in labels:
+            j = LABELS.index(label)
+            order = np.argsort(-scores[:, j], kind="stable")[:EVIDENCE_PER_LABEL]
+            items = []
+            for k in order.tolist():
+                _, _, start, end = a.sents[k]
+                cues = tuple(
+                    (cs, ce) for cs, ce, lab, neg, _ in a.cues
+                    if start <= cs and ce <= end and lab == label and not neg
+                )
+                items.append(Evidence(label=label, sentence=a.text[start:end], start=start,
+                                      end=end, score=round(_sigmoid(float(scores[k, j])), 4),
+                                      cues=cues))
+            out[label] = items
+        return out
+
+
+_WORKER_MODEL: Model | None = None
+
+
+def _worker_classify(job: tuple[list[str], float | None, bool]) -> list[Result]:
+    texts, threshold, evidence = job
+    assert _WORKER_MODEL is not None
+    return _WORKER_MODEL._classify_batch(texts, threshold, evidence)
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
+
+
+def load_model(path: str | Path | None = None) -> Model:
+    """Load a model directory (default: the shipped ``models/default``)."""
+    path = Path(path) if path is not None else default_model_dir()
+    classifier, meta = load_classifier(path)
+    if not isinstance(classifier, NewPowerClassifier):
+        raise ModelLoadError(f"{path} does not hold a NewPowerClassifier")
+    return Model(classifier, meta, path)
+
+
+@lru_cache(maxsize=1)
+def _default_model() -> Model:
+    return load_model()
+
+
+def classify(text: str, *, threshold: float | None = None, evidence: bool = True) -> Result:
+    """Classify one text with the shipped default model."""
+    _check_text(text)
+    return _default_model().classify(text, threshold=threshold, evidence=evidence)

@@ -1,0 +1,148 @@
+"""The model card (Markdown, Hugging Face style), generated from the training results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from newpower_nlp.labels import LABELS
+
+__all__ = ["model_card"]
+
+_SYSTEM_NAMES = {
+    "model": "newpower-nlp model",
+    "lexicon": "baseline: cue lexicon alone",
+    "tfidf_lr": "baseline: TF-IDF + logistic regression",
+}
+
+
+def _f(v: float | None) -> str:
+    return "-" if v is None else f"{v:.3f}"
+
+
+def model_card(meta: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
+    """Render the card for a trained model."""
+    m = meta["metrics"]
+    td = meta["training_data"]
+    docs = td["documents"]
+    lines = [
+        "---",
+        "language: en",
+        "license: mit",
+        "library_name: scikit-learn",
+        "tags: [text-classification, multi-label-classification, spacy, new-power]",
+        "---",
+        "",
+        f"# newpower-nlp model {meta['version']}",
+        "",
+        "Tags a text with the power values it signals (old and new poles of governance,",
+        "leadership, engagement, transparency and power flow), the new-power framework",
+        "types it describes, and the organization's place on the New Power Compass, with",
+        "the sentences that support each label.",
+        "",
+        "## Intended use",
+        "",
+        "Research, journalism and organizing: sorting and comparing large numbers of",
+        "mission statements, about pages, news stories and governance documents, with",
+        "every label backed by evidence sentences that a reader can check. It is a",
+        "screening and measurement aid, not a judgement on any organization; read the",
+        "evidence before quoting a label.",
+        "",
+        "## Training data",
+        "",
+        f"The newpower-nlp corpus (`corpus/`): {docs['train']} training, {docs['dev']} dev "
+        f"and {docs['test']} test documents of original writing in ten genres"
+        + (f", plus {td['added_documents']} added documents" if td["added_documents"] else "")
+        + ". SHA-256 of the split files:",
+        "",
+        *[f"- `{split}`: `{digest}`" for split, digest in td["sha256"].items()],
+        "",
+        "## Model",
+        "",
+        "spaCy (`spacy.blank(\"en\")`, sentencizer, lookup lemmatizer, the",
+        "`newpower_signals` cue component) feeds a featurizer with three blocks: TF-IDF of",
+        "lemma 1-2-grams, TF-IDF of character 2-5-grams within words, and cue counts per",
+        "label normalised by length (negated cues count for the opposite pole). One",
+        "logistic regression per label, calibrated with sigmoid scaling by",
+        "cross-validation; per-label thresholds tuned for F1 on the dev split; a",
+        "multinomial logistic regression for the compass (four quadrants and none), whose",
+        "probabilities also give the two axis scores. Parameters: "
+        + ", ".join(f"`{k}={v}`" for k, v in meta["params"].items())
+        + f", seed {meta['seed']}.",
+        "",
+        "## Results",
+        "",
+        "Macro-F1 over the 17 labels and compass accuracy (4 quadrants + none). The",
+        "baselines were trained and scored in the same run on the same splits.",
+        "",
+        "| system | test macro-F1 (95% CI) | test micro-F1 | test compass acc. "
+        "| real-world macro-F1 | real-world compass acc. |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key in ("model", "lexicon", "tfidf_lr", *[k for k in m if k.startswith("without")]):
+        if key not in m:
+            continue
+        t = m[key].get("test", {})
+        rw = m[key].get("realworld", {})
+        ci = t.get("macro_f1_ci95") or []
+        ci_s = f" ({ci[0]:.3f}-{ci[1]:.3f})" if len(ci) == 2 else ""
+        lines.append(
+            f"| {_SYSTEM_NAMES.get(key, 'ablation: ' + key)} | {_f(t.get('macro_f1'))}{ci_s} "
+            f"| {_f(t.get('micro_f1'))} | {_f(t.get('compass_accuracy'))} "
+            f"| {_f(rw.get('macro_f1'))} | {_f(rw.get('compass_accuracy'))} |"
+        )
+    if "realworld" in m["model"]:
+        rw = m["model"]["realworld"]
+        lines += [
+            "",
+            f"Real-world set: {rw['n']} public texts labelled independently "
+            "(`../shared/realworld/dev.jsonl`), never used for training or tuning. Many",
+            "labels have only one to a few positives there, so its macro-F1 is noisy; the",
+            f"macro-F1 over the labels present in it is {_f(rw['macro_f1_present_labels'])}.",
+        ]
+    lines += [
+        "",
+        "### Per label (test split)",
+        "",
+        "| label | precision | recall | F1 | support | threshold |",
+        "|---|---|---|---|---|---|",
+    ]
+    per = scores["model"]["test"]["per_label"]
+    for name in LABELS:
+        s = per[name]
+        lines.append(f"| `{name}` | {_f(s['precision'])} | {_f(s['recall'])} | {_f(s['f1'])} "
+                     f"| {s['support']} | {meta['thresholds'][name]:.3f} |")
+    comp = scores["model"]["test"]["compass"]
+    lines += [
+        "",
+        "### Compass confusion matrix (test split; rows gold, columns predicted)",
+        "",
+        "| gold \\ predicted | " + " | ".join(comp["classes"]) + " |",
+        "|---|" + "---|" * len(comp["classes"]),
+        *[f"| {c} | " + " | ".join(str(v) for v in row) + " |"
+          for c, row in zip(comp["classes"], comp["confusion"])],
+        "",
+        f"Expected calibration error over all label decisions (test): "
+        f"{_f(m['model']['test'].get('ece'))}.",
+        "",
+        "## Limitations",
+        "",
+        "- The corpus is original writing made for this project; real text is plainer,",
+        "  and scores on the real-world set are far lower than on the test split.",
+        "- Labels with few training examples and subtle poles (`old_leadership`,",
+        "  `old_engagement`, `new_power_flow`) are the least reliable.",
+        "- English only. Texts in all capitals or without punctuation are handled, but",
+        "  sentence evidence is coarser when a text has no sentence breaks.",
+        "- Evidence sentences are the ones the model scores highest for a label; they",
+        "  explain the model, they do not prove the label.",
+        "",
+        "## Reproduce",
+        "",
+        "```bash",
+        "python scripts/02_train_default_model.py   # rebuilds models/default from corpus/",
+        "```",
+        "",
+        "Package versions: " + ", ".join(f"{k} {v}" for k, v in
+                                         meta["package_versions"].items()) + ".",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,158 @@
+"""Training: fit on the train split, tune thresholds on dev, score on test, and write a
+model directory with its metadata and model card."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from newpower_nlp.baselines import LexiconBaseline, TfidfBaseline
+from newpower_nlp.corpus import Record, load_corpus, split_files
+from newpower_nlp.evaluate import EvalData, score_predictions
+from newpower_nlp.features import PowerFeaturizer
+from newpower_nlp.labels import LABELS, NO_COMPASS
+from newpower_nlp.model import NewPowerClassifier
+from newpower_nlp.persist import package_versions, save_classifier, sha256_file
+
+__all__ = ["ABLATIONS", "TrainOutcome", "evaluate_systems", "fit_model", "load_realworld",
+           "train_model", "write_model"]
+
+#: Feature-group ablations reported in the model card.
+ABLATIONS: dict[str, dict[str, bool]] = {
+    "without words": {"use_words": False},
+    "without chars": {"use_chars": False},
+    "without cues": {"use_cues": False},
+}
+
+DEFAULT_PARAMS: dict[str, Any] = {"C": 4.0, "compass_C": 4.0}
+
+
+@dataclass
+class TrainOutcome:
+    """A trained model with everything its card reports."""
+
+    model: NewPowerClassifier
+    meta: dict[str, Any]
+    scores: dict[str, Any] = field(default_factory=dict)
+
+
+def load_realworld(path: str | Path) -> EvalData:
+    """Read a real-world evaluation file (``labels`` list, ``compass`` per line)."""
+    texts, ys, compass, ids = [], [], [], []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            obj = json.loads(line)
+            texts.append(obj["text"])
+            ys.append([int(n in obj.get("labels", [])) for n in LABELS])
+            compass.append(obj.get("compass") or NO_COMPASS)
+            ids.append(str(obj.get("id", len(ids))))
+    return EvalData(texts, np.array(ys, dtype=int).reshape(len(texts), len(LABELS)),
+                    compass, ids)
+
+
+def fit_model(train: EvalData, dev: EvalData, seed: int = 0,
+              featurizer_params: dict[str, Any] | None = None,
+              **params: Any) -> NewPowerClassifier:
+    """Fit on ``train`` and tune the thresholds on ``dev``."""
+    kw = {**DEFAULT_PARAMS, **params}
+    model = NewPowerClassifier(featurizer=PowerFeaturizer(**(featurizer_params or {})),
+                               random_state=seed, **kw)
+    model.fit(train.texts, train.y, train.compass)
+    if len(dev):
+        model.tune_thresholds(dev.texts, dev.y)
+    return model
+
+
+def _score(system: Any, data: EvalData, seed: int, proba: bool = True) -> dict[str, Any]:
+    p = system.predict_proba(data.texts) if proba and hasattr(system, "predict_proba") else None
+    pred = (p >= system.thresholds_).astype(int) if p is not None else system.predict(data.texts)
+    return score_predictions(data, pred, system.predict_compass(data.texts), proba=p,
+                             seed=seed)
+
+
+def evaluate_systems(model: NewPowerClassifier, train: EvalData, dev: EvalData,
+                     sets: dict[str, EvalData], seed: int = 0, baselines: bool = True
+                     ) -> dict[str, dict[str, Any]]:
+    """Score the model and (trained in the same run) both baselines on every set."""
+    systems: dict[str, Any] = {"model": model}
+    if baselines:
+        systems["lexicon"] = LexiconBaseline().fit(train.texts, train.y, train.compass)
+        tfidf = TfidfBaseline(random_state=seed).fit(train.texts, train.y, train.compass)
+        systems["tfidf_lr"] = tfidf.tune_thresholds(dev.texts, dev.y) if len(dev) else tfidf
+    return {name: {set_name: _score(system, data, seed) for set_name, data in sets.items()}
+            for name, system in systems.items()}
+
+
+def train_model(corpus_dir: str | Path | None = None, extra: Sequence[Record] = (),
+                seed: int = 0, realworld: str | Path | None = None,
+                ablations: bool = False, baselines: bool = True,
+                params: dict[str, Any] | None = None) -> TrainOutcome:
+    """Train on the corpus (plus ``extra`` records in train) and score everything."""
+    t0 = time.perf_counter()
+    corpus = load_corpus(corpus_dir)
+    train_recs = [*corpus["train"], *extra]
+    train, dev, test = (EvalData.from_records(train_recs), EvalData.from_records(corpus["dev"]),
+                        EvalData.from_records(corpus["test"]))
+    model = fit_model(train, dev, seed=seed, **(params or {}))
+    fit_seconds = time.perf_counter() - t0
+    sets = {"dev": dev, "test": test}
+    if realworld is not None and Path(realworld).is_file():
+        sets["realworld"] = load_realworld(realworld)
+    scores = evaluate_systems(model, train, dev, sets, seed=seed, baselines=baselines)
+    if ablations:
+        for name, fparams in ABLATIONS.items():
+            ablated = fit_model(train, dev, seed=seed, featurizer_params=fparams,
+                                **(params or {}))
+            scores[name] = {s: _score(ablated, d, seed) for s, d in sets.items()
+                            if s != "dev"}
+    files = split_files(corpus_dir)
+    meta = {
+        "name": "newpower-nlp",
+        "version": _dt.date.today().strftime("%Y.%m.%d"),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "seed": seed,
+        "params": {**DEFAULT_PARAMS, **(params or {})},
+        "thresholds": {n: float(t) for n, t in zip(LABELS, model.thresholds_)},
+        "compass_classes": model.compass_classes,
+        "training_data": {
+            "documents": {"train": len(train), "dev": len(dev), "test": len(test)},
+            "added_documents": len(extra),
+            "sha256": {split: sha256_file(p) for split, p in files.items()},
+        },
+        "fit_seconds": round(fit_seconds, 1),
+        "metrics": {name: {s: _summary(sc) for s, sc in per_set.items()}
+                    for name, per_set in scores.items()},
+        "package_versions": package_versions(),
+    }
+    return TrainOutcome(model=model, meta=meta, scores=scores)
+
+
+def _summary(scores: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "n": scores["n"],
+        "macro_f1": round(scores["macro"]["f1"], 4),
+        "macro_f1_ci95": [round(v, 4) for v in scores["macro"].get("f1_ci95", [])],
+        "micro_f1": round(scores["micro"]["f1"], 4),
+        "samples_f1": round(scores["samples"]["f1"], 4),
+        "macro_f1_present_labels": round(scores["macro_present"]["f1"], 4),
+        "compass_accuracy": round(scores["compass"]["accuracy"], 4),
+        "per_label_f1": {n: round(v["f1"], 4) for n, v in scores["per_label"].items()},
+        **({"ece": round(scores["calibration"]["ece"], 4)} if "calibration" in scores else {}),
+    }
+
+
+def write_model(outcome: TrainOutcome, path: str | Path) -> Path:
+    """Write the model directory (model file, meta.json, model card)."""
+    from newpower_nlp.card import model_card
+
+    return save_classifier(outcome.model, path, outcome.meta, card=model_card(outcome.meta,
+                                                                              outcome.scores))
