@@ -49,12 +49,56 @@ def draft_to_record(draft: dict, rid: str, source: str) -> dict:
     }
 
 
+def _jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def apply_agreement(folder: Path, raw: list[tuple[str, dict]], dicts: list[dict],
+                    out: Path) -> None:
+    """Write the two independent passes (by corpus id, no texts) and replace the labels
+    of every adjudicated document with the adjudicated ones."""
+    by_text = {d["text"]: i for i, (_, d) in enumerate(raw)}
+    by_source = {src.split("/drafts/")[-1]: i for i, (src, _) in enumerate(raw)}
+    with open(folder / "mapping.json", encoding="utf-8") as fh:
+        mapping = {m["sid"]: by_text.get(m["text"], by_source.get(m["draft"]))
+                   for m in json.load(fh)}
+    second = _jsonl(folder / "annotator_b.jsonl")
+    adjudicated = {a["sid"]: a for a in _jsonl(folder / "adjudicated.jsonl")}
+    first_rows, second_rows, adj_rows = [], [], []
+    for row in second:
+        i = mapping[row["sid"]]
+        rec, draft = dicts[i], raw[i][1]
+        first_rows.append({"id": rec["id"], "labels": sorted(draft["labels"]),
+                           "compass": draft.get("compass")})
+        second_rows.append({"id": rec["id"], "labels": sorted(row["labels"]),
+                            "compass": row.get("compass")})
+        adj = adjudicated.get(row["sid"])
+        if adj is None:
+            continue
+        dicts[i] = draft_to_record({**draft, "labels": adj["labels"],
+                                    "compass": adj.get("compass"),
+                                    "evidence": adj["evidence"]}, rec["id"],
+                                   raw[i][0].rsplit(":", 1)[0])
+        dicts[i]["meta"]["adjudicated"] = True
+        adj_rows.append({"id": rec["id"], "labels": sorted(adj["labels"]),
+                         "compass": adj.get("compass"), "note": adj.get("note", "")})
+    out.mkdir(parents=True, exist_ok=True)
+    for name, rows in (("first_pass", first_rows), ("second_pass", second_rows),
+                       ("adjudicated", adj_rows)):
+        with open(out / f"{name}.jsonl", "w", encoding="utf-8") as fh:
+            for row in sorted(rows, key=lambda r: r["id"]):
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("drafts", nargs="+", help="draft JSONL files or globs")
     parser.add_argument("--corpus", default="corpus", help="output corpus folder")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--agreement", help="folder with the agreement study: sample.jsonl, "
+                        "mapping.json, annotator_b.jsonl, adjudicated.jsonl")
     parser.add_argument("--refreeze", action="store_true",
                         help="allow overwriting an existing (frozen) test split")
     args = parser.parse_args(argv)
@@ -77,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
                     raw.append((f"{path}:{lineno}", json.loads(line)))
     dicts = [draft_to_record(d, f"np-{i:06d}", src.rsplit(":", 1)[0])
              for i, (src, d) in enumerate(raw, 1)]
+    if args.agreement:
+        apply_agreement(Path(args.agreement), raw, dicts, Path(args.corpus) / "agreement")
     records, problems = validate_records(dicts, "drafts", strict=True)
     if problems:
         for p in problems:

@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Inter-annotator agreement of the corpus' two independent annotation passes.
+
+Reads corpus/agreement/first_pass.jsonl (the writers' labels, before adjudication) and
+corpus/agreement/second_pass.jsonl (the independent annotator, who saw only the
+guidelines and the texts) and writes corpus/agreement/agreement.json: per-label Cohen's
+kappa, overall Krippendorff's alpha, and compass agreement. Prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from newpower_nlp._io import atomic_write_text
+from newpower_nlp.agreement import agreement, read_pass
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dir", default=str(ROOT / "corpus" / "agreement"))
+    args = parser.parse_args(argv)
+    folder = Path(args.dir)
+    result = agreement(read_pass(folder / "first_pass.jsonl"),
+                       read_pass(folder / "second_pass.jsonl"))
+    atomic_write_text(folder / "agreement.json", json.dumps(result, indent=2) + "\n")
+    print(f"documents: {result['documents']}")
+    print(f"{'label':22} {'kappa':>6} {'agree':>6} {'first':>6} {'second':>6}")
+    for name, v in result["per_label"].items():
+        k = "-" if v["kappa"] is None else f"{v['kappa']:.2f}"
+        print(f"{name:22} {k:>6} {v['agreement']:6.2f} {v['first']:6d} {v['second']:6d}")
+    print(f"mean kappa {result['mean_kappa']:.3f}; Krippendorff's alpha "
+          f"{result['krippendorff_alpha']:.3f}; exact label-set agreement "
+          f"{result['exact_label_set_agreement']:.3f}")
+    c = result["compass"]
+    print(f"compass: agreement {c['agreement']:.3f}, kappa {c['kappa']:.3f}, "
+          f"alpha {c['krippendorff_alpha']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
