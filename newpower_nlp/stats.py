@@ -130,3 +130,30 @@ def render_stats(stats: Mapping[str, Any], console: Any) -> None:
         )[:4]
         t.add_row(name, str(matrix[i][i]), ", ".join(f"{o} {c}" for c, o in partners))
     console.print(t)
+
+
+def stats_markdown(stats: Mapping[str, Any]) -> str:
+    """The datasheet's statistics section (Markdown tables), generated from the corpus."""
+    n = stats["documents"]
+    lines = [f"{n} documents: " + ", ".join(f"{s} {c}" for s, c in stats["splits"].items())
+             + ".", "", "| genre | documents | share |", "|---|---|---|"]
+    lines += [f"| {g} | {c} | {_pct(c, n)} |" for g, c in stats["genres"].items()]
+    lines += ["", "| label | documents | train | dev | test |", "|---|---|---|---|---|"]
+    per = stats["labels_per_split"]
+    lines += [f"| `{name}` | {c} | {per['train'][name]} | {per['dev'][name]} | "
+              f"{per['test'][name]} |" for name, c in stats["labels"].items()]
+    lines += ["", "| compass | documents | share |", "|---|---|---|"]
+    lines += [f"| {v} | {c} | {_pct(c, n)} |" for v, c in stats["compass"].items()]
+    lw = stats["length_words"]
+    lines += [
+        "",
+        f"Length in words: median {lw['q50']:.0f}, 10th-90th percentile {lw['q10']:.0f}-"
+        f"{lw['q90']:.0f}, range {lw['q0']:.0f}-{lw['q100']:.0f}; "
+        f"{100 * lw['share_over_400']:.1f}% over 400 words.",
+        f"Documents with no label: {stats['no_labels']}; with no power content (no label, "
+        f"no compass): {stats['no_power_content']}. Hard cases: {stats['hard_cases']} "
+        f"({_pct(stats['hard_cases'], n)}): "
+        + ", ".join(f"{k} {v}" for k, v in stats["hard_case_types"].items()) + ".",
+        f"Labels per document: {stats['labels_per_document']}.",
+    ]
+    return "\n".join(lines)

@@ -47,3 +47,83 @@ def test_related_documents_stay_in_one_split(corpus):
         for r in recs:
             where[group_key(r)].add(split)
     assert [k for k, splits in where.items() if len(splits) > 1] == []
+
+
+def test_corpus_meets_the_v1_minimums(corpus):
+    from newpower_nlp.labels import COMPASS_VALUES, LABELS
+    from newpower_nlp.stats import corpus_stats
+
+    s = corpus_stats(corpus)
+    n = s["documents"]
+    assert n >= 1000
+    assert s["genres"]["mission_statement"] >= 0.25 * n
+    assert s["genres"]["news"] >= 0.15 * n
+    for genre in ("about_page", "opinion", "press_release", "governance_doc", "report",
+                  "social_post", "job_posting"):
+        assert s["genres"][genre] >= 0.03 * n, genre
+    for name in LABELS:
+        assert s["labels"][name] >= 70, name
+    for value in COMPASS_VALUES:
+        assert s["compass"][value] >= 70, value
+    assert s["compass"]["none"] >= 0.10 * n
+    assert s["no_power_content"] >= 80
+    assert s["hard_cases"] >= 0.20 * n
+    assert 100 <= s["length_words"]["q50"] <= 300
+    assert s["length_words"]["share_over_400"] >= 0.10
+    assert s["length_words"]["q100"] <= 800
+
+
+def test_no_near_duplicate_documents(corpus):
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    texts = [r.text for recs in corpus.values() for r in recs]
+    sim = cosine_similarity(TfidfVectorizer(sublinear_tf=True).fit_transform(texts))
+    np.fill_diagonal(sim, 0.0)
+    assert sim.max() <= 0.8
+
+
+def test_test_split_is_frozen():
+    import re
+
+    from newpower_nlp.persist import sha256_file
+
+    card = (default_corpus_dir() / "README.md").read_text(encoding="utf-8")
+    recorded = re.search(r"<!-- test-sha256:start -->\s*`([0-9a-f]{64})`", card).group(1)
+    assert sha256_file(split_files(default_corpus_dir())["test"]) == recorded
+
+
+def test_datasheet_statistics_match_the_corpus(corpus):
+    from newpower_nlp.stats import corpus_stats, stats_markdown
+
+    card = (default_corpus_dir() / "README.md").read_text(encoding="utf-8")
+    block = card.split("<!-- stats:start -->\n", 1)[1].split("\n<!-- stats:end -->", 1)[0]
+    assert block == stats_markdown(corpus_stats(corpus))
+
+
+def test_agreement_figures_are_reproduced_from_the_two_passes():
+    import json
+
+    from newpower_nlp.agreement import agreement, read_pass
+
+    folder = default_corpus_dir() / "agreement"
+    result = agreement(read_pass(folder / "first_pass.jsonl"),
+                       read_pass(folder / "second_pass.jsonl"))
+    saved = json.loads((folder / "agreement.json").read_text(encoding="utf-8"))
+    assert result["documents"] == saved["documents"] >= 200
+    assert result["krippendorff_alpha"] == pytest.approx(saved["krippendorff_alpha"])
+    assert result["per_label"] == saved["per_label"]
+
+
+def test_adjudicated_labels_are_the_final_labels(corpus):
+    import json
+
+    by_id = {r.id: r for recs in corpus.values() for r in recs}
+    path = default_corpus_dir() / "agreement" / "adjudicated.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 100
+    for row in rows:
+        rec = by_id[row["id"]]
+        assert rec.labels == sorted(row["labels"], key=list(by_id[row["id"]].cats).index)
+        assert rec.compass == row["compass"]
