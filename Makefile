@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/newpower corpus stats
+	$(BIN)/newpower classify examples/ --explain
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q

@@ -19,7 +19,7 @@ import numpy as np
 
 from newpower_nlp.errors import EmptyTextError, ModelLoadError, TextTypeError
 from newpower_nlp.features import Analysis
-from newpower_nlp.labels import LABELS, NO_COMPASS, new_power_score, orientation
+from newpower_nlp.labels import LABELS, new_power_score, orientation
 from newpower_nlp.model import NewPowerClassifier
 from newpower_nlp.persist import default_model_dir, load_classifier
 from newpower_nlp.result import Evidence, Result

@@ -19,6 +19,31 @@ def _f(v: float | None) -> str:
     return "-" if v is None else f"{v:.3f}"
 
 
+def _comparison(m: dict[str, Any]) -> list[str]:
+    """Plain sentences on where the model beats, or does not beat, each baseline."""
+    out = [""]
+    for set_name, label in (("test", "test split"), ("realworld", "real-world set")):
+        if set_name not in m["model"]:
+            continue
+        mine = m["model"][set_name]["macro_f1"]
+        for key in ("lexicon", "tfidf_lr"):
+            if key not in m or set_name not in m[key]:
+                continue
+            theirs = m[key][set_name]["macro_f1"]
+            verdict = "beats" if mine > theirs else "does NOT beat"
+            out.append(f"- On the {label} the model {verdict} the {_SYSTEM_NAMES[key]} "
+                       f"({mine:.3f} vs {theirs:.3f} macro-F1, {mine - theirs:+.3f}).")
+    best = max((k for k in m if k.startswith("without") and "realworld" in m[k]),
+               key=lambda k: m[k]["realworld"]["macro_f1"], default=None)
+    if best and "realworld" in m["model"] and \
+            m[best]["realworld"]["macro_f1"] > m["model"]["realworld"]["macro_f1"]:
+        out.append(f"- The ablation '{best}' transfers better to the real-world set "
+                   f"({m[best]['realworld']['macro_f1']:.3f}) but scores lower on dev and "
+                   "test; the shipped configuration was chosen on dev, not on the "
+                   "real-world set, which is kept for evaluation only.")
+    return out
+
+
 def model_card(meta: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
     """Render the card for a trained model."""
     m = meta["metrics"]
@@ -99,6 +124,7 @@ def model_card(meta: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
             "labels have only one to a few positives there, so its macro-F1 is noisy; the",
             f"macro-F1 over the labels present in it is {_f(rw['macro_f1_present_labels'])}.",
         ]
+    lines += _comparison(m)
     lines += [
         "",
         "### Per label (test split)",

@@ -52,7 +52,8 @@ class Analysis:
     lowers: np.ndarray  # uint64 lower-case form hashes of the kept tokens
     starts: np.ndarray  # char offset of each kept token
     ends: np.ndarray  # char end offset of each kept token
-    sents: list[tuple[int, int, int, int]]  # (first kept token, end kept token, char start, char end)
+    # (first kept token, end kept token, char start, char end) of each sentence
+    sents: list[tuple[int, int, int, int]]
     cue_tokens: np.ndarray  # kept-token index of each cue match
     cue_labels: np.ndarray  # label index of each cue match (after negation flips)
     cue_weights: np.ndarray  # 1.0, or 0.5 if hedged
@@ -90,7 +91,7 @@ def _analyze(doc: Doc, spans_key: str = "newpower") -> Analysis:
                 continue
             sents.append((lo, hi, int(idx[inside[0]]), int(ends[inside[-1]])))
     cue_tok, cue_lab, cue_w, cues = [], [], [], []
-    for span in doc.spans[spans_key] if spans_key in doc.spans else []:
+    for span in doc.spans.get(spans_key, []):
         label = span.label_
         negated, hedged = bool(span._.negated), bool(span._.hedged)
         cues.append((span.start_char, span.end_char, label, negated, hedged))
@@ -166,8 +167,8 @@ class PowerFeaturizer(TransformerMixin, BaseEstimator):
         keep only n-grams seen in at least this many training documents.
     use_words, use_chars, use_cues
         switch each block on or off (for ablations).
-    cue_scale
-        weight of the cue block relative to the (unit-norm) n-gram blocks.
+    cue_scale, char_scale
+        weights of the cue and character blocks relative to the (unit-norm) word block.
     n_hash
         size of the hashing space before compaction.
     batch_size, n_process
@@ -183,6 +184,7 @@ class PowerFeaturizer(TransformerMixin, BaseEstimator):
         use_chars: bool = True,
         use_cues: bool = True,
         cue_scale: float = 1.0,
+        char_scale: float = 1.0,
         n_hash: int = 2**22,
         batch_size: int = 256,
         n_process: int = 1,
@@ -194,6 +196,7 @@ class PowerFeaturizer(TransformerMixin, BaseEstimator):
         self.use_chars = use_chars
         self.use_cues = use_cues
         self.cue_scale = cue_scale
+        self.char_scale = char_scale
         self.n_hash = n_hash
         self.batch_size = batch_size
         self.n_process = n_process
@@ -329,7 +332,8 @@ class PowerFeaturizer(TransformerMixin, BaseEstimator):
                 continue
             sub = _select_columns(block, self.columns_[name]) if name == "words" else block
             sub.data = (1.0 + np.log(sub.data)) * self.idf_[name][sub.indices]
-            blocks.append(_l2_normalize(sub))
+            scale = self.char_scale if name == "chars" else 1.0
+            blocks.append(_l2_normalize(sub) * scale)
         if cues is not None:
             blocks.append(sp.csr_matrix(self.cue_scale * cues / self.cue_max_))
         return sp.hstack(blocks, format="csr")

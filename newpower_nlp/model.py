@@ -109,8 +109,13 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has {len(analyses)} texts but y has {len(y)} rows")
         features = self.featurizer_._fit_analyses(analyses).transform_analyses(analyses)
         self.estimators_ = []
+        oof = np.zeros(y.shape)
         for j in range(len(LABELS)):
-            self.estimators_.append(self._fit_label(features, y[:, j]))
+            est = self._fit_label(features, y[:, j])
+            self.estimators_.append(est)
+            oof[:, j] = self._out_of_fold(est, features, y[:, j])
+        # kept for threshold tuning only; never saved (see __getstate__)
+        self._oof = (oof, y)
         self.thresholds_ = np.full(len(LABELS), 0.5)
         self.classes_ = np.array(LABELS, dtype=object)
         targets = _compass_targets(compass if compass is not None else [None] * len(y))
@@ -133,6 +138,17 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
             self._base(), method=self.calibration, ensemble=False,
             cv=StratifiedKFold(folds, shuffle=True, random_state=self.random_state),
         ).fit(features, y)
+
+    def _out_of_fold(self, est: Any, features: sp.csr_matrix, y: np.ndarray) -> np.ndarray:
+        """Calibrated out-of-fold probabilities on the training data (the same folds the
+        calibration used)."""
+        if not isinstance(est, CalibratedClassifierCV):
+            return est.predict_proba(features)[:, 1]
+        from sklearn.model_selection import cross_val_predict
+
+        decision = cross_val_predict(self._base(), features, y, cv=est.cv,
+                                     method="decision_function")
+        return est.calibrated_classifiers_[0].calibrators[0].predict(decision)
 
     def _analyses(self, X: Sequence[str] | Sequence[Analysis], fitted: bool = True
                   ) -> list[Analysis]:
@@ -176,11 +192,17 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         proba = self.compass_from_features(self.features(X))
         return np.array(self.compass_classes, dtype=object)[proba.argmax(axis=1)]
 
-    def tune_thresholds(self, X: Sequence[str] | Sequence[Analysis], y: Any
-                        ) -> NewPowerClassifier:
-        """Set each label's threshold to maximize its F1 on held-out data."""
+    def tune_thresholds(self, X: Sequence[str] | Sequence[Analysis], y: Any,
+                        use_oof: bool = True) -> NewPowerClassifier:
+        """Set each label's threshold to maximize its F1 on held-out data: the dev
+        texts ``X``, pooled (with ``use_oof``, right after ``fit``) with the calibrated
+        out-of-fold predictions on the training data, which steadies the thresholds of
+        labels with few dev examples."""
         proba = self.predict_proba(X)
         y = np.asarray(y, dtype=int)
+        if use_oof and hasattr(self, "_oof"):
+            oof, y_train = self._oof
+            proba, y = np.vstack([proba, oof]), np.vstack([y, y_train])
         self.thresholds_ = np.array([best_threshold(y[:, j], proba[:, j])
                                      for j in range(len(LABELS))])
         return self
@@ -215,6 +237,7 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_stacked", None)
+        state.pop("_oof", None)
         return state
 
     @staticmethod
