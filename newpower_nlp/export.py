@@ -33,8 +33,8 @@ def export_corpus(fmt: str, output: str | Path, corpus_dir: str | Path | None = 
         return [path]
     if fmt == "hf":
         dsd = load_dataset_dict(corpus_dir)
-        tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=output.parent if output.parent
-                                    .exists() else None))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=output.parent))
         dsd.save_to_disk(str(tmp / "arrow"))
         (tmp / "data").mkdir()
         for split, ds in dsd.items():

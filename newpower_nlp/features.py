@@ -58,6 +58,7 @@ class Analysis:
     cue_labels: np.ndarray  # label index of each cue match (after negation flips)
     cue_weights: np.ndarray  # 1.0, or 0.5 if hedged
     cues: list[tuple[int, int, str, bool, bool]]  # (char start, char end, label, negated, hedged)
+    strings: Any = None  # the StringStore that resolves the hashes
 
     @property
     def n_tokens(self) -> int:
@@ -113,6 +114,7 @@ def _analyze(doc: Doc, spans_key: str = "newpower") -> Analysis:
         cue_labels=np.array(cue_lab, dtype=np.int64),
         cue_weights=np.array(cue_w, dtype=np.float64),
         cues=cues,
+        strings=doc.vocab.strings,
     )
 
 
@@ -221,15 +223,14 @@ class PowerFeaturizer(TransformerMixin, BaseEstimator):
         h = _segment_ngram_hashes(a_lemmas, tuple(self.word_ngram_range))
         return (h % np.uint64(self.n_hash)).astype(np.int64)
 
-    def _char_rows(self, word_hash: int, compact: bool) -> np.ndarray:
+    def _char_rows(self, word_hash: int, compact: bool, stores: Sequence[Any] = ()
+                   ) -> np.ndarray:
         """Character n-gram columns of one word type (hashed, or compacted after fit)."""
         key = "_char_compact" if compact else "_char_cache"
         cache = self.__dict__.setdefault(key, {})
         got = cache.get(word_hash)
         if got is None:
-            from newpower_nlp.pipeline import get_nlp
-
-            word = get_nlp().vocab.strings[word_hash]
+            word = _resolve(word_hash, stores)
             grams = _char_ngrams(word, tuple(self.char_ngram_range))
             got = np.fromiter((zlib.crc32(g.encode("utf-8")) % self.n_hash for g in grams),
                               dtype=np.int64, count=len(grams))
@@ -269,7 +270,9 @@ class PowerFeaturizer(TransformerMixin, BaseEstimator):
             row_of = np.repeat(np.arange(n), lengths)
             doc_type = sp.csr_matrix(
                 (np.ones(len(allw)), (row_of, inv)), shape=(n, len(uniq)))
-            rows = [self._char_rows(w, compact) for w in uniq.tolist()]
+            stores = list({id(a.strings): a.strings for a in analyses
+                           if a.strings is not None}.values())
+            rows = [self._char_rows(w, compact, stores) for w in uniq.tolist()]
             width = len(self.columns_["chars"]) if compact else self.n_hash
             type_char = _rows_to_csr(rows, width)
             chars = (doc_type @ type_char).tocsr()
@@ -289,13 +292,15 @@ class PowerFeaturizer(TransformerMixin, BaseEstimator):
         return self._fit_analyses(self.analyze(X))
 
     def _fit_analyses(self, analyses: Sequence[Analysis]) -> PowerFeaturizer:
+        # parameters may have changed since the last fit: drop every cache
+        self.__dict__.pop("_char_cache", None)
+        self.__dict__.pop("_char_compact", None)
         if not (self.use_words or self.use_chars or self.use_cues):
             raise ValueError("PowerFeaturizer needs at least one feature block")
         words, chars, cues = self._count_blocks(analyses)
         n = len(analyses)
         self.columns_ = {}
         self.idf_ = {}
-        self.__dict__.pop("_char_compact", None)
         for name, block in (("words", words), ("chars", chars)):
             if block is None:
                 continue
@@ -373,6 +378,16 @@ class PowerFeaturizer(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         return tags
+
+
+def _resolve(word_hash: int, stores: Sequence[Any]) -> str:
+    """The string of a spaCy hash, from the docs' own string stores."""
+    for store in stores:
+        if word_hash in store:
+            return store[word_hash]
+    from newpower_nlp.pipeline import get_nlp
+
+    return get_nlp().vocab.strings[word_hash]
 
 
 def _rows_to_csr(rows: Sequence[np.ndarray], n_cols: int) -> sp.csr_matrix:

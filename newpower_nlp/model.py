@@ -102,6 +102,7 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         y = np.asarray(y, dtype=int)
         if y.ndim != 2 or y.shape[1] != len(LABELS):
             raise ValueError(f"y must have shape (n, {len(LABELS)}), got {y.shape}")
+        self.__dict__.pop("_stacked", None)  # sentence weights of a previous fit
         self.featurizer_ = clone(self.featurizer) if self.featurizer is not None \
             else PowerFeaturizer()
         analyses = self._analyses(X, fitted=False)

@@ -46,7 +46,7 @@ class ReadError:
 
 
 class _TextExtractor(HTMLParser):
-    _SKIP = {"script", "style", "noscript", "template", "svg", "head"}
+    _SKIP = {"script", "style", "noscript", "template", "svg"}
     _BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
               "article", "header", "footer", "blockquote", "title", "ul", "ol", "table"}
 
@@ -170,9 +170,13 @@ def _expand(arg: str) -> list[Path] | None:
                       in SUFFIXES)
     if path.exists():
         return [path]
+    has_space = any(c.isspace() for c in arg)
     if _GLOB_CHARS & set(arg):
-        return sorted(Path(p) for p in glob.glob(arg, recursive=True) if Path(p).is_file())
-    if not any(c.isspace() for c in arg) and path.suffix.lower() in SUFFIXES:
+        matches = sorted(Path(p) for p in glob.glob(arg, recursive=True) if Path(p).is_file())
+        if matches or not has_space:
+            return matches
+        return None  # a sentence with a question mark, not a pattern
+    if not has_space and path.suffix.lower() in SUFFIXES:
         return []  # looks like a file name, but there is no such file
     return None
 

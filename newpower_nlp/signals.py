@@ -7,8 +7,7 @@ JSONL file shipped with the package (``newpower_nlp/data/cues.jsonl``), one patt
 line, that you can read and extend::
 
     {"label": "new_transparency", "pattern": "publish every salary"}
-    {"label": "old_governance", "pattern": [{"LEMMA": "report"}, {"LOWER": "directly"},
-                                            {"LOWER": "to"}]}
+    {"label": "new_governance", "pattern": [{"LEMMA": "member"}, {"LEMMA": "vote"}]}
 
 A string pattern is a phrase matched on case-folded lemmas (write it naturally: it is
 lemmatized with the same pipeline); a list is a ``Matcher`` token pattern.
@@ -31,7 +30,8 @@ from newpower_nlp.labels import LABELS
 __all__ = ["DEFAULT_SPANS_KEY", "NewPowerSignals", "default_patterns", "make_newpower_signals"]
 
 DEFAULT_SPANS_KEY = "newpower"
-NEGATORS = frozenset({"not", "n't", "no", "never", "without", "nor", "neither", "cannot",
+NEGATORS = frozenset({"not", "n't", "n\u2019t", "no", "never", "without", "nor", "neither",
+                      "cannot",
                       "nobody", "none", "nothing", "rather", "instead"})
 HEDGES = frozenset({"may", "might", "could", "would", "aim", "hope", "plan", "seek", "strive",
                     "aspire", "wish", "intend", "promise", "claim", "consider", "explore"})
@@ -170,7 +170,8 @@ class NewPowerSignals:
             lemma = doc[i].lemma_
             if lemma in _CLAUSE_BREAKS:
                 break
-            if lemma in NEGATORS or doc[i].lower_ in NEGATORS:
+            lower = doc[i].lower_
+            if lemma in NEGATORS or lower in NEGATORS or lower.endswith(("n't", "n\u2019t")):
                 negated = True
             if lemma in HEDGES:
                 hedged = True
