@@ -166,8 +166,21 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         return self.featurizer_.transform_analyses(self._analyses(X))
 
     def proba_from_features(self, features: sp.csr_matrix) -> np.ndarray:
-        """Calibrated probabilities, shape ``(n, 17)``."""
-        return np.column_stack([est.predict_proba(features)[:, 1] for est in self.estimators_])
+        """Calibrated probabilities, shape ``(n, 17)``.
+
+        One sparse product gives every label's decision function; each label's
+        calibrator then maps it to a probability (the same numbers as each
+        estimator's ``predict_proba``, without 17 separate passes).
+        """
+        decisions = self.sentence_decisions(features)
+        out = np.empty_like(decisions)
+        for j, est in enumerate(self.estimators_):
+            if isinstance(est, CalibratedClassifierCV):
+                out[:, j] = est.calibrated_classifiers_[0].calibrators[0].predict(
+                    decisions[:, j])
+            else:
+                out[:, j] = est.predict_proba(features)[:, 1]
+        return out
 
     def compass_from_features(self, features: sp.csr_matrix) -> np.ndarray:
         """Compass class probabilities, columns in :attr:`compass_classes` order."""
