@@ -1,0 +1,74 @@
+"""The shipped default model: files, metadata, card and a few clear cases."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from newpower_nlp import load_model
+from newpower_nlp.labels import LABEL_SCHEMA_VERSION, LABELS
+from newpower_nlp.persist import TRUSTED_TYPES, default_model_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+def test_model_directory_is_complete_and_small():
+    d = default_model_dir()
+    assert (d / "model.skops").stat().st_size <= 30 * 1024 * 1024
+    meta = json.loads((d / "meta.json").read_text())
+    assert meta["label_schema_version"] == LABEL_SCHEMA_VERSION
+    assert meta["labels"] == list(LABELS)
+    assert set(meta["thresholds"]) == set(LABELS)
+    assert set(meta["training_data"]["sha256"]) == {"train", "dev", "test"}
+    for key in ("spacy", "scikit-learn", "skops"):
+        assert key in meta["package_versions"]
+    card = (d / "README.md").read_text()
+    for heading in ("## Intended use", "## Training data", "## Results", "## Limitations"):
+        assert heading in card
+    assert "baseline: cue lexicon alone" in card and "ablation: without cues" in card
+
+
+def test_model_was_trained_on_the_shipped_corpus():
+    from newpower_nlp.corpus import default_corpus_dir, split_files
+    from newpower_nlp.persist import sha256_file
+
+    meta = json.loads((default_model_dir() / "meta.json").read_text())
+    files = split_files(default_corpus_dir())
+    assert meta["training_data"]["sha256"] == {s: sha256_file(p) for s, p in files.items()}
+
+
+def test_thresholds_in_meta_are_the_models(model):
+    meta = json.loads((default_model_dir() / "meta.json").read_text())
+    assert model.thresholds == pytest.approx(meta["thresholds"])
+
+
+def test_fast_probabilities_equal_each_estimators(model):
+    clf = model.classifier
+    texts = [p.read_text() for p in sorted(EXAMPLES.glob("*.txt"))]
+    features = clf.features(texts)
+    slow = np.column_stack([e.predict_proba(features)[:, 1] for e in clf.estimators_])
+    np.testing.assert_allclose(clf.proba_from_features(features), slow, atol=1e-12)
+
+
+def test_trusted_list_covers_the_file():
+    import skops.io as sio
+
+    data = (default_model_dir() / "model.skops").read_bytes()
+    assert set(sio.get_untrusted_types(data=data)) <= set(TRUSTED_TYPES)
+
+
+def test_clear_cases(model):
+    bank = model.classify((EXAMPLES / "meridian_private_bank.md").read_text())
+    coop = model.classify((EXAMPLES / "harbour_bakery_coop.txt").read_text())
+    match = model.classify((EXAMPLES / "derby_report.txt").read_text())
+    assert bank.orientation == "old" and bank.new_power_score < -0.5
+    assert "old_transparency" in bank.labels
+    assert coop.new_power_score > 0.5 and coop.compass == "crowd"
+    assert match.labels == [] and match.compass == "none"
