@@ -92,6 +92,10 @@ class Model:
                                 "use classify() for a single text")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        return self._stream(texts, batch_size, n_process, threshold, evidence)
+
+    def _stream(self, texts: Iterable[str], batch_size: int, n_process: int,
+                threshold: float | None, evidence: bool) -> Iterator[Result]:
         counter = itertools.count()
         batches = (list(b) for b in _chunks(texts, batch_size))
         checked = ([_check_text(t, f"text {next(counter)}") for t in b] for b in batches)

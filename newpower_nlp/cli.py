@@ -181,6 +181,8 @@ def train_cmd(
     """Retrain on the corpus plus new annotations; compare with the default model."""
     from newpower_nlp.workflows import run_training
 
+    if output.exists() and not output.is_dir():
+        raise _fail(f"{output} exists and is not a directory", 2)
     if output.exists() and any(output.iterdir()) and not force:
         raise _fail(f"{output} exists; pass --force to overwrite it", 2)
     try:

@@ -16,11 +16,20 @@ __all__ = ["FORMATS", "flat_row", "render_table", "serialize"]
 FORMATS = ("table", "json", "jsonl", "csv")
 
 
+_RESERVED = {"source", *Result.__dataclass_fields__, "labels"}
+
+
+def _passthrough(fields: dict[str, Any] | None) -> dict[str, Any]:
+    """Input fields, renamed ``input_<name>`` where they would clash with an output."""
+    return {(f"input_{k}" if k in _RESERVED else k): v for k, v in (fields or {}).items()}
+
+
 def flat_row(source: str, result: Result, fields: dict[str, Any] | None = None
              ) -> dict[str, Any]:
     """One flat row for CSV: source, passed-through fields, summary and probabilities."""
     row: dict[str, Any] = {"source": source}
-    row.update(fields or {})
+    row.update({(f"input_{k}" if k in _RESERVED or k.startswith("p_") else k): v
+                for k, v in (fields or {}).items()})
     row.update({
         "labels": ";".join(result.labels),
         "orientation": result.orientation,
@@ -35,7 +44,7 @@ def flat_row(source: str, result: Result, fields: dict[str, Any] | None = None
 
 
 def _record(source: str, result: Result, fields: dict[str, Any]) -> dict[str, Any]:
-    return {"source": source, **fields, **result.to_dict()}
+    return {"source": source, **_passthrough(fields), **result.to_dict()}
 
 
 def serialize(items: Iterable[tuple[str, Result, dict[str, Any]]], fmt: str) -> str:

@@ -105,6 +105,8 @@ def load_classifier(path: str | Path) -> tuple[Any, dict[str, Any]]:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelLoadError(f"unreadable {meta_file}: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ModelLoadError(f"unreadable {meta_file}: expected a JSON object")
     version = meta.get("label_schema_version")
     if version != LABEL_SCHEMA_VERSION or meta.get("labels") != list(LABELS):
         raise LabelSetVersionError(

@@ -54,21 +54,28 @@ class _TextExtractor(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip = 0
+        self._in_head = False
 
     def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag == "head":
+            self._in_head = True
+        elif tag == "body":  # </head> may be omitted in HTML5
+            self._in_head = False
         if tag in self._SKIP:
             self._skip += 1
         elif tag in self._BLOCK:
             self.parts.append("\n\n")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "head":
+            self._in_head = False
         if tag in self._SKIP and self._skip:
             self._skip -= 1
         elif tag in self._BLOCK:
             self.parts.append("\n\n")
 
     def handle_data(self, data: str) -> None:
-        if not self._skip:
+        if not self._skip and not self._in_head:
             self.parts.append(data)
 
 

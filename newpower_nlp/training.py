@@ -15,9 +15,10 @@ import numpy as np
 
 from newpower_nlp.baselines import LexiconBaseline, TfidfBaseline
 from newpower_nlp.corpus import Record, load_corpus, split_files
+from newpower_nlp.errors import InputError
 from newpower_nlp.evaluate import EvalData, score_predictions
 from newpower_nlp.features import PowerFeaturizer
-from newpower_nlp.labels import LABELS, NO_COMPASS
+from newpower_nlp.labels import COMPASS_VALUES, LABELS, NO_COMPASS
 from newpower_nlp.model import NewPowerClassifier
 from newpower_nlp.persist import package_versions, save_classifier, sha256_file
 
@@ -47,12 +48,19 @@ def load_realworld(path: str | Path) -> EvalData:
     """Read a real-world evaluation file (``labels`` list, ``compass`` per line)."""
     texts, ys, compass, ids = [], [], [], []
     with open(path, encoding="utf-8") as fh:
-        for line in fh:
+        for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             obj = json.loads(line)
+            labels = obj.get("labels", [])
+            unknown = [n for n in labels if n not in LABELS]
+            if unknown:
+                raise InputError(f"{path}:{lineno}: labels: unknown label {unknown[0]!r}")
+            if obj.get("compass") not in (None, *COMPASS_VALUES):
+                raise InputError(f"{path}:{lineno}: compass: unknown compass value "
+                                 f"{obj.get('compass')!r}")
             texts.append(obj["text"])
-            ys.append([int(n in obj.get("labels", [])) for n in LABELS])
+            ys.append([int(n in labels) for n in LABELS])
             compass.append(obj.get("compass") or NO_COMPASS)
             ids.append(str(obj.get("id", len(ids))))
     return EvalData(texts, np.array(ys, dtype=int).reshape(len(texts), len(LABELS)),

@@ -178,8 +178,9 @@ def test_refit_after_set_params_char_range_equals_fresh_fit():
     np.testing.assert_array_equal(dense(got), dense(want))
 
 
+@pytest.mark.slow
 def test_refit_after_set_params_n_hash_equals_fresh_fit():
-    # run in a child process: the bug crashes the interpreter
+    # run in a child process: a stale cache here once crashed the interpreter
     code = textwrap.dedent(f"""
         import numpy as np
         from newpower_nlp.features import PowerFeaturizer

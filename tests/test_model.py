@@ -363,6 +363,13 @@ def test_load_refuses_a_directory_without_its_files(copy_dir, missing):
         load_classifier(copy_dir)
 
 
+@pytest.mark.parametrize("content", ["[1, 2]", '"model"', "null"])
+def test_load_refuses_meta_that_is_not_an_object(copy_dir, content):
+    (copy_dir / META_FILE).write_text(content, encoding="utf-8")
+    with pytest.raises(ModelLoadError):
+        load_classifier(copy_dir)
+
+
 def test_load_refuses_unreadable_meta(copy_dir):
     (copy_dir / META_FILE).write_text("{not json", encoding="utf-8")
     with pytest.raises(ModelLoadError, match="unreadable"):

@@ -217,6 +217,7 @@ def test_window_is_configurable():
 # --------------------------------------------------------------------------- registration
 
 
+@pytest.mark.slow
 def test_entry_point_registers_the_factory_in_a_fresh_process():
     code = textwrap.dedent("""
         import sys
