@@ -61,3 +61,19 @@ def tiny_corpus(tmp_path: Path) -> Path:
     for name, rows in (("train", train), ("dev", dev), ("test", test)):
         write_jsonl(tmp_path / f"{name}.jsonl", rows)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory) -> Path:
+    """A tiny model trained once on hand-written texts (tests/tiny_data.py)."""
+    from tiny_data import save_tiny
+
+    return save_tiny(tmp_path_factory.mktemp("tiny") / "tiny")
+
+
+@pytest.fixture(scope="session")
+def model(model_dir: Path):
+    """The tiny model, loaded."""
+    from newpower_nlp import load_model
+
+    return load_model(model_dir)

@@ -8,7 +8,6 @@ import json
 
 import numpy as np
 import pytest
-from tiny_data import save_tiny
 
 from newpower_nlp.api import Model, load_model
 from newpower_nlp.errors import EmptyTextError, ModelLoadError, TextTypeError
@@ -31,16 +30,6 @@ TEXTS = [
     "The Sorrel Fund keeps its methods secret.",
     "Neighbours in Brack Street vote on every rule.",
 ]
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    return save_tiny(tmp_path_factory.mktemp("api") / "tiny")
-
-
-@pytest.fixture(scope="module")
-def model(model_dir):
-    return load_model(model_dir)
 
 
 def check_result(result, text):

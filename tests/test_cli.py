@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from conftest import make_record, write_jsonl
-from tiny_data import save_tiny
 from typer.testing import CliRunner
 
 from newpower_nlp.api import load_model
@@ -45,16 +44,6 @@ MD = "# Notes from Hallow Green\n\nOrders come from the top and the crews obey t
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    return save_tiny(tmp_path_factory.mktemp("cli") / "tiny")
-
-
-@pytest.fixture(scope="module")
-def model(model_dir):
-    return load_model(model_dir)
 
 
 @pytest.fixture
