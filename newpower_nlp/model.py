@@ -105,7 +105,7 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         self.__dict__.pop("_stacked", None)  # sentence weights of a previous fit
         self.featurizer_ = clone(self.featurizer) if self.featurizer is not None \
             else PowerFeaturizer()
-        analyses = self._analyses(X, fitted=False)
+        analyses = self._analyses(X)
         if len(analyses) != len(y):
             raise ValueError(f"X has {len(analyses)} texts but y has {len(y)} rows")
         features = self.featurizer_._fit_analyses(analyses).transform_analyses(analyses)
@@ -151,8 +151,7 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
                                      method="decision_function")
         return est.calibrated_classifiers_[0].calibrators[0].predict(decision)
 
-    def _analyses(self, X: Sequence[str] | Sequence[Analysis], fitted: bool = True
-                  ) -> list[Analysis]:
+    def _analyses(self, X: Sequence[str] | Sequence[Analysis]) -> list[Analysis]:
         items = list(X)
         if items and all(isinstance(a, Analysis) for a in items):
             return items
