@@ -41,7 +41,7 @@ def _analyses(X: Sequence[str] | Sequence[Analysis]) -> list[Analysis]:
         return items
     from newpower_nlp.pipeline import get_nlp
 
-    return analyze_docs(get_nlp().pipe(items, batch_size=256))
+    return analyze_docs(get_nlp().pipe(items, batch_size=256), items)
 
 
 def _rule_compass(pred: np.ndarray) -> np.ndarray:

@@ -66,7 +66,7 @@ class Analysis:
         return int(len(self.lemmas))
 
 
-def _analyze(doc: Doc, spans_key: str = "newpower") -> Analysis:
+def _analyze(doc: Doc, text: str | None = None, spans_key: str = "newpower") -> Analysis:
     n = len(doc)
     arr = (doc.to_array([LEMMA, LOWER, IS_PUNCT, IS_SPACE, IDX, LENGTH, SENT_START]) if n
            else np.zeros((0, 7), dtype=np.uint64))
@@ -76,25 +76,25 @@ def _analyze(doc: Doc, spans_key: str = "newpower") -> Analysis:
     rank = np.cumsum(keep) - keep
     idx = arr[:, 4].astype(np.int64)
     ends = idx + arr[:, 5].astype(np.int64)
-    sents = []
+    sents: list[tuple[int, int, int, int]] = []
     if n:
         first = np.flatnonzero(arr[:, 6] == 1)
         if not len(first) or first[0] != 0:
             first = np.concatenate([[0], first])
-        bounds = np.append(first, n)
-        n_kept = int(keep.sum())
+        last = np.append(first[1:], n)
         solid = np.flatnonzero(arr[:, 3] == 0)  # non-space tokens, for tight offsets
-        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-            lo = int(rank[a])
-            hi = int(rank[b]) if b < n else n_kept
-            inside = solid[(solid >= a) & (solid < b)]
-            if not len(inside):
-                continue
-            sents.append((lo, hi, int(idx[inside[0]]), int(ends[inside[-1]])))
+        a_solid = np.searchsorted(solid, first)  # first solid token at or after a
+        b_solid = np.searchsorted(solid, last) - 1  # last solid token before b
+        has = a_solid <= b_solid
+        rank_end = np.append(rank, int(keep.sum()))
+        sents = list(zip(rank_end[first[has]].tolist(), rank_end[last[has]].tolist(),
+                         idx[solid[a_solid[has]]].tolist(),
+                         ends[solid[b_solid[has]]].tolist()))
     cue_tok, cue_lab, cue_w, cues = [], [], [], []
     for span in doc.spans.get(spans_key, []):
         label = span.label_
-        negated, hedged = bool(span._.negated), bool(span._.hedged)
+        flags = span._
+        negated, hedged = bool(flags.negated), bool(flags.hedged)
         cues.append((span.start_char, span.end_char, label, negated, hedged))
         if negated:
             label = _OPPOSITE.get(label)
@@ -104,7 +104,7 @@ def _analyze(doc: Doc, spans_key: str = "newpower") -> Analysis:
         cue_lab.append(_CUE_INDEX[label])
         cue_w.append(0.5 if hedged else 1.0)
     return Analysis(
-        text=doc.text,
+        text=doc.text if text is None else text,  # Doc.text re-joins every token
         lemmas=arr[kept, 0].astype(np.uint64),
         lowers=arr[kept, 1].astype(np.uint64),
         starts=idx[kept],
@@ -118,9 +118,15 @@ def _analyze(doc: Doc, spans_key: str = "newpower") -> Analysis:
     )
 
 
-def analyze_docs(docs: Iterable[Doc]) -> list[Analysis]:
-    """Turn processed spaCy docs into :class:`Analysis` objects."""
-    return [_analyze(doc) for doc in docs]
+def analyze_docs(docs: Iterable[Doc], texts: Iterable[str] | None = None
+                 ) -> list[Analysis]:
+    """Turn processed spaCy docs into :class:`Analysis` objects.
+
+    ``texts``, if given, are the texts the docs were made from (saves rebuilding them).
+    """
+    if texts is None:
+        return [_analyze(doc) for doc in docs]
+    return [_analyze(doc, text) for doc, text in zip(docs, texts, strict=True)]
 
 
 def _check_texts(X: Any) -> list[str]:
@@ -133,18 +139,85 @@ def _check_texts(X: Any) -> list[str]:
     return texts
 
 
-def _segment_ngram_hashes(lemmas: np.ndarray, ngram_range: tuple[int, int]) -> np.ndarray:
-    parts = []
+@dataclass
+class _Rows:
+    """The tokens and cues of a batch, laid out row by row (a row is a document, or a
+    sentence), as flat arrays."""
+
+    n: int  # number of rows
+    lemmas: np.ndarray  # lemma hash of every token, row after row
+    lowers: np.ndarray  # lower-case form hash of every token
+    token_row: np.ndarray  # row of every token (non-decreasing)
+    n_tokens: np.ndarray  # tokens per row
+    cue_row: np.ndarray  # row of every cue
+    cue_label: np.ndarray  # label index of every cue
+    cue_weight: np.ndarray  # weight of every cue
+
+    @classmethod
+    def build(cls, analyses: Sequence[Analysis], sentences: bool) -> _Rows:
+        """Rows of documents, or with ``sentences=True`` rows of sentences."""
+        lemmas, lowers, token_row, cue_row, cue_label, cue_weight = [], [], [], [], [], []
+        n = 0
+        for a in analyses:
+            if sentences:
+                bounds = np.array([s[:2] for s in a.sents], dtype=np.int64).reshape(-1, 2)
+                tok = _row_of(np.arange(a.n_tokens), bounds)
+                cue = _row_of(a.cue_tokens, bounds)
+                n_rows = len(bounds)
+            else:
+                tok = np.zeros(a.n_tokens, dtype=np.int64)
+                cue = np.zeros(len(a.cue_tokens), dtype=np.int64)
+                n_rows = 1
+            kept, kept_cue = tok >= 0, cue >= 0
+            lemmas.append(a.lemmas[kept])
+            lowers.append(a.lowers[kept])
+            token_row.append(tok[kept] + n)
+            cue_row.append(cue[kept_cue] + n)
+            cue_label.append(a.cue_labels[kept_cue])
+            cue_weight.append(a.cue_weights[kept_cue])
+            n += n_rows
+
+        def cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+            return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(
+                0, dtype)
+
+        token_rows = cat(token_row, np.int64)
+        return cls(n=n, lemmas=cat(lemmas, np.uint64), lowers=cat(lowers, np.uint64),
+                   token_row=token_rows,
+                   n_tokens=np.bincount(token_rows, minlength=n)[:n],
+                   cue_row=cat(cue_row, np.int64), cue_label=cat(cue_label, np.int64),
+                   cue_weight=cat(cue_weight, np.float64))
+
+
+def _row_of(positions: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Index of the [lo, hi) range of ``bounds`` (sorted) holding each position, or -1."""
+    if not len(bounds):
+        return np.full(len(positions), -1, dtype=np.int64)
+    row = np.searchsorted(bounds[:, 0], positions, side="right") - 1
+    inside = (row >= 0) & (positions < bounds[np.maximum(row, 0), 1])
+    return np.where(inside, row, -1)
+
+
+def _ngram_hashes(lemmas: np.ndarray, token_row: np.ndarray, ngram_range: tuple[int, int]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(row, hash) of every lemma n-gram that lies within one row."""
+    rows, hashes = [], []
     lo, hi = ngram_range
+    total = len(lemmas)
     for n in range(lo, hi + 1):
-        if len(lemmas) < n:
+        if total < n:
             break
-        h = lemmas[: len(lemmas) - n + 1].copy()
+        span = total - n + 1
+        h = lemmas[:span].copy()
         with np.errstate(over="ignore"):
             for k in range(1, n):
-                h = h * _MIX + lemmas[k: len(lemmas) - n + 1 + k] + np.uint64(n)
-        parts.append(h)
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+                h = h * _MIX + lemmas[k: span + k] + np.uint64(n)
+        same = token_row[:span] == token_row[n - 1:]
+        rows.append(token_row[:span][same])
+        hashes.append(h[same])
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.uint64)
+    return np.concatenate(rows), np.concatenate(hashes)
 
 
 def _char_ngrams(word: str, ngram_range: tuple[int, int]) -> list[str]:
@@ -215,13 +288,9 @@ class PowerFeaturizer(TransformerMixin, BaseEstimator):
         texts = _check_texts(items)
         nlp = get_nlp()
         return analyze_docs(nlp.pipe(texts, batch_size=self.batch_size,
-                                     n_process=self.n_process))
+                                     n_process=self.n_process), texts)
 
     # ------------------------------------------------------------------ blocks
-
-    def _word_buckets(self, a_lemmas: np.ndarray) -> np.ndarray:
-        h = _segment_ngram_hashes(a_lemmas, tuple(self.word_ngram_range))
-        return (h % np.uint64(self.n_hash)).astype(np.int64)
 
     def _char_rows(self, word_hash: int, compact: bool, stores: Sequence[Any] = ()
                    ) -> np.ndarray:
@@ -241,48 +310,36 @@ class PowerFeaturizer(TransformerMixin, BaseEstimator):
             cache[word_hash] = got
         return got
 
-    def _segments(self, analyses: Sequence[Analysis], sentences: bool):
-        """Yield (lemmas, lowers, cue_labels, cue_weights, n_tokens) per row."""
-        for a in analyses:
-            if not sentences:
-                yield a.lemmas, a.lowers, a.cue_labels, a.cue_weights, a.n_tokens
-                continue
-            for lo, hi, _, _ in a.sents:
-                mask = (a.cue_tokens >= lo) & (a.cue_tokens < hi)
-                yield (a.lemmas[lo:hi], a.lowers[lo:hi], a.cue_labels[mask],
-                       a.cue_weights[mask], hi - lo)
-
     def _count_blocks(self, analyses: Sequence[Analysis], sentences: bool = False,
                       compact: bool = False):
         """Count matrices for words (hashed) and chars (hashed, or compacted if
-        ``compact``), and the cue block."""
-        segs = list(self._segments(analyses, sentences))
-        n = len(segs)
+        ``compact``), and the cue block; one row per document (or per sentence)."""
+        rows = _Rows.build(analyses, sentences)
+        n = rows.n
         words = chars = cues = None
         if self.use_words:
-            cols = [self._word_buckets(s[0]) for s in segs]
-            words = _rows_to_csr(cols, self.n_hash)
+            row, h = _ngram_hashes(rows.lemmas, rows.token_row,
+                                   tuple(self.word_ngram_range))
+            buckets = (h % np.uint64(self.n_hash)).astype(np.int64)
+            words = sp.csr_matrix((np.ones(len(buckets)), (row, buckets)),
+                                  shape=(n, self.n_hash))
+            words.sum_duplicates()
         if self.use_chars:
-            lowers = [s[1] for s in segs]
-            allw = np.concatenate(lowers) if lowers else np.zeros(0, np.uint64)
-            uniq, inv = np.unique(allw, return_inverse=True)
-            lengths = np.array([len(x) for x in lowers], dtype=np.int64)
-            row_of = np.repeat(np.arange(n), lengths)
+            uniq, inv = np.unique(rows.lowers, return_inverse=True)
             doc_type = sp.csr_matrix(
-                (np.ones(len(allw)), (row_of, inv)), shape=(n, len(uniq)))
+                (np.ones(len(inv)), (rows.token_row, inv)), shape=(n, len(uniq)))
             stores = list({id(a.strings): a.strings for a in analyses
                            if a.strings is not None}.values())
-            rows = [self._char_rows(w, compact, stores) for w in uniq.tolist()]
+            type_rows = [self._char_rows(w, compact, stores) for w in uniq.tolist()]
             width = len(self.columns_["chars"]) if compact else self.n_hash
-            type_char = _rows_to_csr(rows, width)
+            type_char = _rows_to_csr(type_rows, width)
             chars = (doc_type @ type_char).tocsr()
         if self.use_cues:
             cues = np.zeros((n, len(LABELS) + 1))
-            for i, (_, _, labs, weights, n_tok) in enumerate(segs):
-                if len(labs):
-                    np.add.at(cues[i], labs, weights)
-                cues[i, :-1] = np.log1p(100.0 * cues[i, :-1] / max(n_tok, 10))
-                cues[i, -1] = np.log1p(n_tok)
+            np.add.at(cues, (rows.cue_row, rows.cue_label), rows.cue_weight)
+            n_tok = rows.n_tokens.astype(np.float64)
+            cues[:, :-1] = np.log1p(100.0 * cues[:, :-1] / np.maximum(n_tok, 10)[:, None])
+            cues[:, -1] = np.log1p(n_tok)
         return words, chars, cues
 
     # ------------------------------------------------------------------ fit/transform

@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 import srsly
-from spacy.attrs import IS_LOWER, LEMMA, LOWER, ORTH
+from spacy.attrs import IS_LOWER, LEMMA, LOWER, ORTH, SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 
 from newpower_nlp.labels import LABELS
@@ -36,6 +37,9 @@ NEGATORS = frozenset({"not", "n't", "n\u2019t", "no", "never", "without", "nor",
 HEDGES = frozenset({"may", "might", "could", "would", "aim", "hope", "plan", "seek", "strive",
                     "aspire", "wish", "intend", "promise", "claim", "consider", "explore"})
 _CLAUSE_BREAKS = frozenset({",", ";", ":", "but", "and", "while", "whereas", "—", "-"})
+_NEGATOR_IDS = frozenset(get_string_id(w) for w in NEGATORS)
+_HEDGE_IDS = frozenset(get_string_id(w) for w in HEDGES)
+_BREAK_IDS = frozenset(get_string_id(w) for w in _CLAUSE_BREAKS)
 
 
 def default_patterns() -> list[dict[str, Any]]:
@@ -79,6 +83,7 @@ class NewPowerSignals:
         self._phrases = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._tokens = Matcher(nlp.vocab)
         self._lemma_table: dict[str, str] | None = None
+        self._folded: dict[int, int] = {}  # word form hash -> folded lemma hash
 
     # ------------------------------------------------------------------ set-up
 
@@ -137,10 +142,21 @@ class NewPowerSignals:
                               | ((lemma != lower) & (is_lower == 0) & (lemma == orth)))
         if not len(todo):
             return
-        table = self._lemma_table
-        for i in todo.tolist():
-            token = doc[i]
-            token.lemma_ = table.get(token.lower_, token.lower_).lower()
+        folded = self._folded
+        lemma = lemma.copy()
+        lemma[todo] = [folded[o] if o in folded else self._fold(o)
+                       for o in orth[todo].tolist()]
+        doc.from_array([LEMMA], lemma.reshape(-1, 1))
+
+    def _fold(self, orth: int) -> int:
+        """The case-folded lookup lemma of a word form, remembered by its hash."""
+        lower = self.nlp.vocab.strings[orth].lower()
+        lemma = self._lemma_table.get(lower, lower)
+        if not isinstance(lemma, str):
+            lemma = lemma[0]
+        folded = self.nlp.vocab.strings.add(lemma.lower())
+        self._folded[orth] = folded
+        return folded
 
     # ------------------------------------------------------------------ matching
 
@@ -154,28 +170,36 @@ class NewPowerSignals:
         for match_id, start, end in matches:
             found[(start, end, self.nlp.vocab.strings[match_id])] = None
         spans = []
-        for start, end, label in sorted(found):
-            span = Span(doc, start, end, label=label)
-            span._.negated, span._.hedged = self._context(doc, start)
-            spans.append(span)
+        if found:
+            context = doc.to_array([LEMMA, LOWER, SENT_START])
+            for start, end, label in sorted(found):
+                span = Span(doc, start, end, label=label)
+                negated, hedged = self._context(context, start)
+                if negated or hedged:  # both default to False
+                    flags = span._
+                    flags.negated, flags.hedged = negated, hedged
+                spans.append(span)
         doc.spans[self.spans_key] = spans
         return doc
 
-    def _context(self, doc: Doc, start: int) -> tuple[bool, bool]:
-        """Look back up to ``window`` tokens, within the sentence and clause."""
+    def _context(self, context: np.ndarray, start: int) -> tuple[bool, bool]:
+        """Look back up to ``window`` tokens, within the sentence and clause.
+
+        ``context`` holds the doc's (lemma, lower, sent_start) rows.
+        """
         negated = hedged = False
-        sent_start = doc[start].sent.start if doc.has_annotation("SENT_START") else 0
-        i = start - 1
-        while i >= max(sent_start, start - self.window):
-            lemma = doc[i].lemma_
-            if lemma in _CLAUSE_BREAKS:
+        strings = self.nlp.vocab.strings
+        for i in range(start - 1, max(start - self.window, 0) - 1, -1):
+            if context[i + 1, 2] == 1:  # token i is in the previous sentence
                 break
-            lower = doc[i].lower_
-            if lemma in NEGATORS or lower in NEGATORS or lower.endswith(("n't", "n\u2019t")):
+            lemma, lower = int(context[i, 0]), int(context[i, 1])
+            if lemma in _BREAK_IDS:
+                break
+            if (lemma in _NEGATOR_IDS or lower in _NEGATOR_IDS
+                    or strings[lower].endswith(("n't", "n\u2019t"))):
                 negated = True
-            if lemma in HEDGES:
+            if lemma in _HEDGE_IDS:
                 hedged = True
-            i -= 1
         return negated, hedged
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterable[Doc]:

@@ -1,0 +1,152 @@
+"""Array-based versions of spaCy's sentencizer and lookup lemmatizer.
+
+spaCy's ``Sentencizer`` and lookup-mode ``Lemmatizer`` visit every token as a Python
+``Token`` object, and on plain text each costs about as much as the tokenizer itself.
+The two components here are subclasses that apply exactly the same rule and the same
+tables (``spacy-lookups-data``) to the token attribute arrays instead:
+
+- ``array_sentencizer``: a token starts a sentence when it is the first token, or when
+  it is not punctuation and a sentence-final character (``punct_chars``) occurs after
+  the previous such token. That is the rule of ``Sentencizer.predict``.
+- ``cached_lookup_lemmatizer``: the lemma of a token is ``lemma_lookup[token.text]``
+  (the text itself if absent), as in ``Lemmatizer.lookup_lemmatize``; each word type is
+  looked up once and remembered by its hash.
+
+The tests check, on the whole corpus and on odd texts, that both give the same
+annotations as the spaCy components they replace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+from spacy.attrs import IS_PUNCT, LEMMA, ORTH, SENT_START
+from spacy.errors import Errors
+from spacy.language import Language
+from spacy.lookups import Lookups
+from spacy.pipeline import Sentencizer
+from spacy.pipeline.lemmatizer import Lemmatizer
+from spacy.strings import get_string_id
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
+
+__all__ = ["ArraySentencizer", "CachedLookupLemmatizer"]
+
+
+# --------------------------------------------------------------------------- sentences
+
+
+@Language.factory(
+    "array_sentencizer",
+    assigns=["token.is_sent_start", "doc.sents"],
+    default_config={"punct_chars": None, "overwrite": False,
+                    "scorer": {"@scorers": "spacy.senter_scorer.v1"}},
+)
+def make_array_sentencizer(nlp: Language, name: str, punct_chars: list[str] | None,
+                           overwrite: bool, scorer: Callable | None) -> ArraySentencizer:
+    """Factory for :class:`ArraySentencizer` (registered as ``array_sentencizer``)."""
+    return ArraySentencizer(name, punct_chars=punct_chars, overwrite=overwrite, scorer=scorer)
+
+
+class ArraySentencizer(Sentencizer):
+    """spaCy's rule-based ``Sentencizer``, computed on token arrays."""
+
+    def _punct_ids(self) -> frozenset[int]:
+        chars = frozenset(self.punct_chars)
+        if getattr(self, "_punct_for", None) != chars:
+            self._punct_for = chars
+            self._punct_hashes = frozenset(get_string_id(c) for c in chars)
+        return self._punct_hashes
+
+    def predict(self, docs: Iterable[Doc]) -> list[np.ndarray]:
+        """One boolean array per doc: does the token start a sentence?"""
+        return [self._starts(doc) for doc in docs]
+
+    def _starts(self, doc: Doc) -> np.ndarray:
+        n = len(doc)
+        starts = np.zeros(n, dtype=bool)
+        if not n:
+            return starts
+        arr = doc.to_array([ORTH, IS_PUNCT])
+        ids = self._punct_ids()
+        final = np.fromiter((o in ids for o in arr[:, 0].tolist()), dtype=bool, count=n)
+        wordlike = np.flatnonzero(~final & (arr[:, 1] == 0))
+        seen = np.cumsum(final)
+        before = np.concatenate([[0], seen[wordlike[:-1]]]) if len(wordlike) else wordlike
+        starts[wordlike[seen[wordlike] > before]] = True
+        starts[0] = True
+        return starts
+
+    def set_annotations(self, docs: Iterable[Doc] | Doc, batch_tag_ids: Any) -> None:
+        """Write the predicted starts (1) and non-starts (-1) to the docs."""
+        if isinstance(docs, Doc):
+            docs = [docs]
+        for doc, starts in zip(docs, batch_tag_ids):
+            if not len(doc):
+                continue
+            new = np.where(np.asarray(starts, dtype=bool), 1, -1).astype(np.int64)
+            if not self.overwrite:
+                old = doc.to_array([SENT_START]).astype(np.int64)
+                new = np.where(old != 0, old, new)
+            doc.from_array([SENT_START], new.astype(np.uint64).reshape(-1, 1))
+
+
+# --------------------------------------------------------------------------- lemmas
+
+
+@Language.factory(
+    "cached_lookup_lemmatizer",
+    assigns=["token.lemma"],
+    default_config={"overwrite": False,
+                    "scorer": {"@scorers": "spacy.lemmatizer_scorer.v1"}},
+)
+def make_cached_lookup_lemmatizer(nlp: Language, name: str, overwrite: bool,
+                                  scorer: Callable | None) -> CachedLookupLemmatizer:
+    """Factory for :class:`CachedLookupLemmatizer` (``cached_lookup_lemmatizer``)."""
+    return CachedLookupLemmatizer(nlp.vocab, None, name, overwrite=overwrite, scorer=scorer)
+
+
+class CachedLookupLemmatizer(Lemmatizer):
+    """spaCy's lookup-mode ``Lemmatizer``, one table lookup per word type."""
+
+    def __init__(self, vocab: Vocab, model: Any, name: str = "lemmatizer", *,
+                 overwrite: bool = False, scorer: Callable | None = None) -> None:
+        super().__init__(vocab, model, name, mode="lookup", overwrite=overwrite,
+                         scorer=scorer)
+        self._by_orth: dict[int, int] = {}
+
+    def initialize(self, get_examples: Callable[[], Iterable[Any]] | None = None, *,
+                   nlp: Language | None = None, lookups: Lookups | None = None) -> None:
+        """Load the tables (see ``Lemmatizer.initialize``) and forget cached lemmas."""
+        super().initialize(get_examples, nlp=nlp, lookups=lookups)
+        self._by_orth = {}
+
+    def _learn(self, orth: int) -> int:
+        text = self.vocab.strings[orth]
+        lemma = self.lookup_lemmatize_text(text)
+        lemma_id = self.vocab.strings.add(lemma)
+        self._by_orth[orth] = lemma_id
+        return lemma_id
+
+    def lookup_lemmatize_text(self, text: str) -> str:
+        """The lookup lemma of a word form (the form itself if the table lacks it)."""
+        result = self.lookups.get_table("lemma_lookup", {}).get(text, text)
+        return result if isinstance(result, str) else result[0]
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Set ``token.lemma`` on every token (unless set already and not overwriting)."""
+        if not self._validated:
+            self._validate_tables(Errors.E1004)
+        if not len(doc):
+            return doc
+        arr = doc.to_array([ORTH, LEMMA])
+        known = self._by_orth
+        lemmas = np.fromiter(
+            (known[o] if o in known else self._learn(o) for o in arr[:, 0].tolist()),
+            dtype=np.uint64, count=len(doc))
+        if not self.overwrite:
+            lemmas = np.where(arr[:, 1] == 0, lemmas, arr[:, 1])
+        doc.from_array([LEMMA], lemmas.reshape(-1, 1))
+        return doc
