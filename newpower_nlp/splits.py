@@ -37,7 +37,8 @@ def stratified_group_split(
     sizes: tuple[float, float, float] = (0.7, 0.1, 0.2),
     seed: int = 13,
 ) -> dict[str, list[Record]]:
-    """Split records into train/dev/test of about ``sizes``.
+    """Split records into train/dev/test of about ``sizes`` (a test share of 0 puts
+    everything in train and dev).
 
     Groups (see :func:`group_key`) are stratified with iterative stratification
     (Sechidis et al., 2011) on the union of their documents' labels, compass values and
@@ -55,9 +56,12 @@ def stratified_group_split(
 
     train_share, dev_share, test_share = sizes
     g_idx = np.arange(len(groups))
-    outer = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=test_share,
-                                             random_state=seed)
-    rest, test = next(outer.split(g_idx.reshape(-1, 1), y_groups))
+    if test_share > 0:
+        outer = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=test_share,
+                                                 random_state=seed)
+        rest, test = next(outer.split(g_idx.reshape(-1, 1), y_groups))
+    else:  # adding to a corpus whose test split is frozen
+        rest, test = g_idx, g_idx[:0]
     inner = MultilabelStratifiedShuffleSplit(
         n_splits=1, test_size=dev_share / (train_share + dev_share), random_state=seed
     )

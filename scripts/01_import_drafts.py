@@ -9,7 +9,11 @@ the records, validates them, and writes ``corpus/{train,dev,test}.jsonl`` with a
 grouped, iteratively stratified split.
 
 The test split is frozen once written: the script refuses to overwrite an existing
-``test.jsonl`` unless ``--refreeze`` is given.
+``test.jsonl`` unless ``--refreeze`` is given. With ``--append`` later rounds of drafts
+are added to train and dev only (split 7:1 by organisation, stratified in the same way);
+their ids continue after the corpus's last id, and a draft about an organisation that
+already has documents in the corpus joins that organisation's split, or is refused if
+that split is test.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pathlib import Path
 
 from newpower_nlp.corpus import Span, split_files, validate_records, write_records
 from newpower_nlp.labels import LABELS
-from newpower_nlp.splits import stratified_group_split
+from newpower_nlp.splits import group_key, stratified_group_split
 
 
 def draft_to_record(draft: dict, rid: str, source: str) -> dict:
@@ -91,6 +95,64 @@ def apply_agreement(folder: Path, raw: list[tuple[str, dict]], dicts: list[dict]
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+def _read_drafts(files: list[str]) -> list[tuple[str, dict]]:
+    raw = []
+    for path in files:
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if line.strip():
+                    raw.append((f"{path}:{lineno}", json.loads(line)))
+    return raw
+
+
+def append(files: list[str], corpus: Path, seed: int) -> int:
+    """Add drafts to the train and dev splits of an existing corpus (test untouched)."""
+    out_files = split_files(corpus)
+    existing = {split: _jsonl(path) for split, path in out_files.items()}
+    last = max(int(r["id"].split("-")[1]) for rows in existing.values() for r in rows)
+    raw = _read_drafts(files)
+    dicts = [draft_to_record(d, f"np-{last + i:06d}", src.rsplit(":", 1)[0])
+             for i, (src, d) in enumerate(raw, 1)]
+    records, problems = validate_records(dicts, "drafts", strict=True)
+    if problems:
+        for p in problems:
+            print(p, file=sys.stderr)
+        return 1
+    known_texts = {r["text"] for rows in existing.values() for r in rows}
+    problems += [f"{src}: text already in the corpus" for (src, _), rec in zip(raw, dicts)
+                 if rec["text"] in known_texts]
+    split_of_group: dict[str, str] = {}
+    for split, rows in existing.items():
+        for row in rows:
+            key = str((row.get("meta") or {}).get("org") or "").strip().lower()
+            if key:
+                split_of_group[key] = split
+    fixed: dict[str, list] = {"train": [], "dev": []}
+    free = []
+    for (src, _), rec in zip(raw, records):
+        split = split_of_group.get(group_key(rec)) if rec.meta.get("org") else None
+        if split == "test":
+            problems.append(f"{src}: organisation {rec.meta['org']!r} is in the frozen "
+                            "test split; rename it or drop the draft")
+        elif split:
+            fixed[split].append(rec)
+        else:
+            free.append(rec)
+    if problems:
+        for p in problems:
+            print(p, file=sys.stderr)
+        return 1
+    new = stratified_group_split(free, sizes=(0.875, 0.125, 0.0), seed=seed)
+    for split in ("train", "dev"):
+        recs = new[split] + fixed[split]
+        recs.sort(key=lambda r: r.id)
+        old, _ = validate_records(existing[split], str(out_files[split]), strict=True)
+        write_records(out_files[split], [*old, *recs])
+        print(f"{split}: +{len(recs)} records -> {out_files[split]} "
+              f"({len(old) + len(recs)} in all)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -101,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
                         "mapping.json, annotator_b.jsonl, adjudicated.jsonl")
     parser.add_argument("--refreeze", action="store_true",
                         help="allow overwriting an existing (frozen) test split")
+    parser.add_argument("--append", action="store_true",
+                        help="add the drafts to the existing train and dev splits")
     args = parser.parse_args(argv)
 
     files = sorted({p for pattern in args.drafts for p in glob.glob(pattern)})
@@ -108,17 +172,14 @@ def main(argv: list[str] | None = None) -> int:
         print("no draft files matched", file=sys.stderr)
         return 2
     out_files = split_files(args.corpus)
+    if args.append:
+        return append(files, Path(args.corpus), args.seed)
     if out_files["test"].exists() and not args.refreeze:
         print(f"{out_files['test']} exists and is frozen; pass --refreeze to rebuild",
               file=sys.stderr)
         return 2
 
-    raw = []
-    for path in files:
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if line.strip():
-                    raw.append((f"{path}:{lineno}", json.loads(line)))
+    raw = _read_drafts(files)
     dicts = [draft_to_record(d, f"np-{i:06d}", src.rsplit(":", 1)[0])
              for i, (src, d) in enumerate(raw, 1)]
     if args.agreement:
