@@ -32,7 +32,16 @@ from spacy.strings import get_string_id
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-__all__ = ["ArraySentencizer", "CachedLookupLemmatizer"]
+__all__ = ["ArraySentencizer", "CachedLookupLemmatizer", "sorted_member"]
+
+
+def sorted_member(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
+    """``np.isin(values, sorted_ids)`` for a small sorted id array (several times faster
+    on short arrays, which is what a document gives)."""
+    if not len(sorted_ids):
+        return np.zeros(values.shape, dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_ids, values), len(sorted_ids) - 1)
+    return sorted_ids[pos] == values
 
 
 # --------------------------------------------------------------------------- sentences
@@ -53,11 +62,12 @@ def make_array_sentencizer(nlp: Language, name: str, punct_chars: list[str] | No
 class ArraySentencizer(Sentencizer):
     """spaCy's rule-based ``Sentencizer``, computed on token arrays."""
 
-    def _punct_ids(self) -> frozenset[int]:
+    def _punct_ids(self) -> np.ndarray:
         chars = frozenset(self.punct_chars)
         if getattr(self, "_punct_for", None) != chars:
             self._punct_for = chars
-            self._punct_hashes = frozenset(get_string_id(c) for c in chars)
+            self._punct_hashes = np.array(sorted(get_string_id(c) for c in chars),
+                                          dtype=np.uint64)
         return self._punct_hashes
 
     def predict(self, docs: Iterable[Doc]) -> list[np.ndarray]:
@@ -70,8 +80,7 @@ class ArraySentencizer(Sentencizer):
         if not n:
             return starts
         arr = doc.to_array([ORTH, IS_PUNCT])
-        ids = self._punct_ids()
-        final = np.fromiter((o in ids for o in arr[:, 0].tolist()), dtype=bool, count=n)
+        final = sorted_member(arr[:, 0], self._punct_ids())
         wordlike = np.flatnonzero(~final & (arr[:, 1] == 0))
         seen = np.cumsum(final)
         before = np.concatenate([[0], seen[wordlike[:-1]]]) if len(wordlike) else wordlike
@@ -143,9 +152,9 @@ class CachedLookupLemmatizer(Lemmatizer):
             return doc
         arr = doc.to_array([ORTH, LEMMA])
         known = self._by_orth
-        lemmas = np.fromiter(
-            (known[o] if o in known else self._learn(o) for o in arr[:, 0].tolist()),
-            dtype=np.uint64, count=len(doc))
+        types, inverse = np.unique(arr[:, 0], return_inverse=True)
+        lemmas = np.array([known[o] if o in known else self._learn(o)
+                           for o in types.tolist()], dtype=np.uint64)[inverse.ravel()]
         if not self.overwrite:
             lemmas = np.where(arr[:, 1] == 0, lemmas, arr[:, 1])
         doc.from_array([LEMMA], lemmas.reshape(-1, 1))

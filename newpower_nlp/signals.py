@@ -26,6 +26,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 
+from newpower_nlp.components import sorted_member
 from newpower_nlp.labels import LABELS
 
 __all__ = ["DEFAULT_SPANS_KEY", "NewPowerSignals", "default_patterns", "make_newpower_signals"]
@@ -37,9 +38,9 @@ NEGATORS = frozenset({"not", "n't", "n\u2019t", "no", "never", "without", "nor",
 HEDGES = frozenset({"may", "might", "could", "would", "aim", "hope", "plan", "seek", "strive",
                     "aspire", "wish", "intend", "promise", "claim", "consider", "explore"})
 _CLAUSE_BREAKS = frozenset({",", ";", ":", "but", "and", "while", "whereas", "—", "-"})
-_NEGATOR_IDS = frozenset(get_string_id(w) for w in NEGATORS)
-_HEDGE_IDS = frozenset(get_string_id(w) for w in HEDGES)
-_BREAK_IDS = frozenset(get_string_id(w) for w in _CLAUSE_BREAKS)
+_NEGATOR_IDS = np.array(sorted(get_string_id(w) for w in NEGATORS), dtype=np.uint64)
+_HEDGE_IDS = np.array(sorted(get_string_id(w) for w in HEDGES), dtype=np.uint64)
+_BREAK_IDS = np.array(sorted(get_string_id(w) for w in _CLAUSE_BREAKS), dtype=np.uint64)
 
 
 def default_patterns() -> list[dict[str, Any]]:
@@ -84,6 +85,7 @@ class NewPowerSignals:
         self._tokens = Matcher(nlp.vocab)
         self._lemma_table: dict[str, str] | None = None
         self._folded: dict[int, int] = {}  # word form hash -> folded lemma hash
+        self._nt: dict[int, bool] = {}  # lower-case form hash -> ends in n't
 
     # ------------------------------------------------------------------ set-up
 
@@ -171,36 +173,43 @@ class NewPowerSignals:
             found[(start, end, self.nlp.vocab.strings[match_id])] = None
         spans = []
         if found:
-            context = doc.to_array([LEMMA, LOWER, SENT_START])
-            for start, end, label in sorted(found):
+            keys = sorted(found)
+            negated, hedged = self._context(doc, np.array([k[0] for k in keys], np.int64))
+            for (start, end, label), neg, hedge in zip(keys, negated.tolist(),
+                                                       hedged.tolist()):
                 span = Span(doc, start, end, label=label)
-                negated, hedged = self._context(context, start)
-                if negated or hedged:  # both default to False
+                if neg or hedge:  # both default to False
                     flags = span._
-                    flags.negated, flags.hedged = negated, hedged
+                    flags.negated, flags.hedged = neg, hedge
                 spans.append(span)
         doc.spans[self.spans_key] = spans
         return doc
 
-    def _context(self, context: np.ndarray, start: int) -> tuple[bool, bool]:
-        """Look back up to ``window`` tokens, within the sentence and clause.
+    def _context(self, doc: Doc, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Negated and hedged flags of the cues starting at ``starts``: look back up to
+        ``window`` tokens, stopping at the start of the sentence or of the clause."""
+        arr = doc.to_array([LEMMA, LOWER, SENT_START])
+        pos = starts[:, None] - np.arange(1, self.window + 1)[None, :]  # (cues, window)
+        inside = pos >= 0
+        at = np.maximum(pos, 0)
+        lemma, lower = arr[at, 0], arr[at, 1]
+        # token pos is looked at only if no sentence starts after it (up to the cue) and
+        # no clause break lies between it and the cue (itself included)
+        open_ = inside & (arr[at + 1, 2] != 1) & ~sorted_member(lemma, _BREAK_IDS)
+        seen = np.logical_and.accumulate(open_, axis=1)
+        negator = (sorted_member(lemma, _NEGATOR_IDS) | sorted_member(lower, _NEGATOR_IDS)
+                   | self._ends_nt(lower))
+        return (seen & negator).any(axis=1), (seen & sorted_member(lemma, _HEDGE_IDS)).any(axis=1)
 
-        ``context`` holds the doc's (lemma, lower, sent_start) rows.
-        """
-        negated = hedged = False
+    def _ends_nt(self, lower: np.ndarray) -> np.ndarray:
+        """Does each word form (lower-case hash) end in n't?"""
+        memo = self._nt
         strings = self.nlp.vocab.strings
-        for i in range(start - 1, max(start - self.window, 0) - 1, -1):
-            if context[i + 1, 2] == 1:  # token i is in the previous sentence
-                break
-            lemma, lower = int(context[i, 0]), int(context[i, 1])
-            if lemma in _BREAK_IDS:
-                break
-            if (lemma in _NEGATOR_IDS or lower in _NEGATOR_IDS
-                    or strings[lower].endswith(("n't", "n\u2019t"))):
-                negated = True
-            if lemma in _HEDGE_IDS:
-                hedged = True
-        return negated, hedged
+        flat = lower.ravel().tolist()
+        for h in flat:
+            if h not in memo:
+                memo[h] = strings[h].endswith(("n't", "n\u2019t")) if h in strings else False
+        return np.array([memo[h] for h in flat], dtype=bool).reshape(lower.shape)
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterable[Doc]:
         """Process a stream of docs."""
