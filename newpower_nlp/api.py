@@ -117,14 +117,12 @@ class Model:
                         evidence: bool) -> list[Result]:
         clf = self.classifier
         analyses = clf.featurizer_.analyze(texts)
-        features = clf.featurizer_.transform_analyses(analyses)
-        proba = clf.proba_from_features(features)
-        compass_proba = clf.compass_from_features(features)
+        scores = clf.score_analyses(analyses)
+        proba, compass_proba = scores.proba, scores.compass
         classes = clf.compass_classes
         thresholds = (np.full(len(LABELS), float(threshold)) if threshold is not None
                       else clf.thresholds_)
         predicted = proba >= thresholds
-        sentence_scores = self._sentence_scores(analyses, predicted) if evidence else None
         results = []
         for i, a in enumerate(analyses):
             probs = {n: float(p) for n, p in zip(LABELS, proba[i])}
@@ -132,7 +130,7 @@ class Model:
             cp = {c: float(p) for c, p in zip(classes, compass_proba[i])}
             compass = max(cp, key=cp.get)
             model_axis, values_axis = clf.compass_axes(compass_proba[i], classes)
-            ev = self._evidence(a, labels, sentence_scores[i]) if evidence else {}
+            ev = self._evidence(a, labels, scores.sentences[i]) if evidence else {}
             results.append(Result(
                 probabilities=probs,
                 labels=labels,
@@ -146,24 +144,6 @@ class Model:
                 model_version=self.version,
             ))
         return results
-
-    def _sentence_scores(self, analyses: Sequence[Analysis], predicted: np.ndarray
-                         ) -> list[np.ndarray | None]:
-        """Per document, a (sentences x 17) matrix of the model's sentence-level support
-        (computed only for documents with at least one predicted label)."""
-        clf = self.classifier
-        need = [i for i in range(len(analyses)) if predicted[i].any()]
-        out: list[np.ndarray | None] = [None] * len(analyses)
-        if not need:
-            return out
-        rows = clf.featurizer_.transform_analyses([analyses[i] for i in need], sentences=True)
-        scores = clf.sentence_decisions(rows)
-        start = 0
-        for i in need:
-            n = len(analyses[i].sents)
-            out[i] = scores[start: start + n]
-            start += n
-        return out
 
     def _evidence(self, a: Analysis, labels: Sequence[str], scores: np.ndarray | None
                   ) -> dict[str, list[Evidence]]:

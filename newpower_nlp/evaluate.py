@@ -39,6 +39,7 @@ class EvalData:
     y: np.ndarray
     compass: list[str]
     ids: list[str]
+    spans: list[list[tuple[int, int, str]]] | None = None  # evidence spans, if known
 
     @classmethod
     def from_records(cls, records: Sequence[Record]) -> EvalData:
@@ -49,6 +50,7 @@ class EvalData:
             .reshape(len(records), len(LABELS)),
             compass=[r.compass or NO_COMPASS for r in records],
             ids=[r.id for r in records],
+            spans=[[(s.start, s.end, s.label) for s in r.spans] for r in records],
         )
 
     def __len__(self) -> int:

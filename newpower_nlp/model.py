@@ -1,28 +1,43 @@
-"""The classifier: 17 calibrated binary models, per-label thresholds and the compass.
+"""The classifier: a document model and a sentence model per label, combined into a
+calibrated probability, per-label thresholds, and the compass.
 
 :class:`NewPowerClassifier` follows scikit-learn's conventions (parameters stored in
 ``__init__``, learned state ending in ``_``, ``fit`` returns ``self``). ``X`` is a list of
 texts, ``y`` an ``(n, 17)`` 0/1 matrix in :data:`~newpower_nlp.labels.LABELS` order and
-``compass`` the compass value of each text (``"none"`` or ``None`` for no position).
+``compass`` the compass value of each text (``"none"`` or ``None`` for no position) and
+``spans`` (optional) the evidence spans of each text, ``(start, end, label)``.
+
+For every label, two linear models score a text:
+
+- the *document model*, a logistic regression on the features of the whole text;
+- the *sentence model*, a logistic regression on the features of single sentences,
+  trained on the annotated evidence: a sentence that overlaps an evidence span of the
+  label is a positive, every sentence of a text without the label a negative (the other
+  sentences of a text with the label are left out: they may or may not express it).
+
+A text's score from the sentence model is the maximum over its sentences, so a single
+clear sentence in a long text counts. A small logistic regression per label combines the
+two scores into a probability; it is fitted on out-of-fold scores of the training texts,
+which also calibrates it. The sentence scores are the evidence shown to users.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 from sklearn.utils.validation import check_is_fitted
 
 from newpower_nlp.features import Analysis, PowerFeaturizer
 from newpower_nlp.labels import COMPASS, LABELS, NO_COMPASS
 
-__all__ = ["NewPowerClassifier", "best_threshold"]
+__all__ = ["NewPowerClassifier", "Scores", "best_threshold"]
 
 #: Compass value of training documents whose position was not annotated.
 UNKNOWN = "unknown"
@@ -55,16 +70,17 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     featurizer
-        a :class:`~newpower_nlp.features.PowerFeaturizer` (cloned at fit time).
-    C
-        inverse regularization strength of each label's logistic regression.
+        the document :class:`~newpower_nlp.features.PowerFeaturizer` (cloned at fit
+        time; default: all three blocks).
+    sentence_featurizer
+        the sentence featurizer (cloned; default: lemma n-grams and cues, no character
+        n-grams, which are slow on many short rows and add little there).
+    C, sentence_C
+        inverse regularization strength of the document and sentence models.
     class_weight
-        passed to every logistic regression.
-    calibration
-        ``"sigmoid"`` or ``"isotonic"``: how probabilities are calibrated (by
-        cross-validation inside the training data).
+        passed to the document and sentence models.
     cv
-        folds for calibration.
+        folds for the out-of-fold scores that the combiner is fitted on.
     compass_C
         inverse regularization strength of the compass model.
     random_state
@@ -74,47 +90,76 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         featurizer: PowerFeaturizer | None = None,
+        sentence_featurizer: PowerFeaturizer | None = None,
         C: float = 4.0,
+        sentence_C: float = 4.0,
         class_weight: str | None = "balanced",
-        calibration: str = "sigmoid",
-        cv: int = 3,
+        cv: int = 5,
         compass_C: float = 4.0,
         random_state: int = 0,
     ) -> None:
         self.featurizer = featurizer
+        self.sentence_featurizer = sentence_featurizer
         self.C = C
+        self.sentence_C = sentence_C
         self.class_weight = class_weight
-        self.calibration = calibration
         self.cv = cv
         self.compass_C = compass_C
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fitting
 
-    def _base(self) -> LogisticRegression:
-        return LogisticRegression(C=self.C, class_weight=self.class_weight,
-                                  solver="liblinear", max_iter=1000,
-                                  random_state=self.random_state)
+    def _linear(self, C: float) -> LogisticRegression:
+        return LogisticRegression(C=C, class_weight=self.class_weight, solver="liblinear",
+                                  max_iter=1000, random_state=self.random_state)
 
     def fit(self, X: Sequence[str] | Sequence[Analysis], y: Any,
-            compass: Sequence[str | None] | None = None) -> NewPowerClassifier:
-        """Fit the featurizer, the 17 calibrated label models and the compass model."""
+            compass: Sequence[str | None] | None = None,
+            spans: Sequence[Sequence[tuple[int, int, str]]] | None = None
+            ) -> NewPowerClassifier:
+        """Fit the featurizers, the document, sentence and combining models, and the
+        compass model. Without ``spans`` no sentence is a positive example, and labels
+        without any are predicted from the document model alone."""
         y = np.asarray(y, dtype=int)
         if y.ndim != 2 or y.shape[1] != len(LABELS):
             raise ValueError(f"y must have shape (n, {len(LABELS)}), got {y.shape}")
-        self.__dict__.pop("_stacked", None)  # sentence weights of a previous fit
         self.featurizer_ = clone(self.featurizer) if self.featurizer is not None \
             else PowerFeaturizer()
+        self.sentence_featurizer_ = (clone(self.sentence_featurizer)
+                                     if self.sentence_featurizer is not None
+                                     else PowerFeaturizer(use_chars=False))
         analyses = self._analyses(X)
         if len(analyses) != len(y):
             raise ValueError(f"X has {len(analyses)} texts but y has {len(y)} rows")
-        features = self.featurizer_._fit_analyses(analyses).transform_analyses(analyses)
-        self.estimators_ = []
-        oof = np.zeros(y.shape)
-        for j in range(len(LABELS)):
-            est = self._fit_label(features, y[:, j])
-            self.estimators_.append(est)
-            oof[:, j] = self._out_of_fold(est, features, y[:, j])
+        if spans is not None and len(spans) != len(y):
+            raise ValueError(f"spans has {len(spans)} entries but y has {len(y)} rows")
+        docs = self.featurizer_._fit_analyses(analyses).transform_analyses(analyses)
+        sents = self.sentence_featurizer_._fit_analyses(analyses).transform_analyses(
+            analyses, sentences=True)
+        owner = _sentence_owner(analyses)
+        y_sent, usable = _sentence_targets(analyses, y, spans, owner)
+
+        n = len(y)
+        doc_oof, sent_oof = np.zeros(y.shape), np.zeros(y.shape)
+        folds = min(self.cv, n)
+        if folds >= 2:
+            for train, held in KFold(folds, shuffle=True,
+                                     random_state=self.random_state).split(docs):
+                in_train = np.isin(owner, train)
+                dw = self._fit_linear(docs[train], y[train], self.C)
+                sw = self._fit_linear(sents[in_train], y_sent[in_train], self.sentence_C,
+                                      usable[in_train])
+                pos = np.full(n, -1)
+                pos[held] = np.arange(len(held))
+                d = _decide(docs[held], dw)
+                doc_oof[held] = d
+                sent_oof[held] = _max_by_owner(_decide(sents[~in_train], sw),
+                                               pos[owner[~in_train]], d)
+        self.doc_coef_, self.doc_intercept_ = self._fit_linear(docs, y, self.C)
+        self.sent_coef_, self.sent_intercept_ = self._fit_linear(sents, y_sent,
+                                                                 self.sentence_C, usable)
+        self.combine_coef_, self.combine_intercept_, oof = self._fit_combiner(
+            doc_oof, sent_oof, y)
         # kept for threshold tuning only; never saved (see __getstate__)
         self._oof = (oof, y)
         self.thresholds_ = np.full(len(LABELS), 0.5)
@@ -124,32 +169,52 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         self.compass_ = LogisticRegression(
             C=self.compass_C, class_weight=self.class_weight, max_iter=3000,
             random_state=self.random_state,
-        ).fit(features[known], targets[known])
-        self.n_features_in_ = features.shape[1]
+        ).fit(docs[known], targets[known])
+        self.n_features_in_ = docs.shape[1]
         return self
 
-    def _fit_label(self, features: sp.csr_matrix, y: np.ndarray) -> Any:
-        n_pos = int(y.sum())
-        if n_pos == 0 or n_pos == len(y):
-            return _Constant(float(n_pos > 0))  # nothing to learn
-        folds = min(self.cv, n_pos, len(y) - n_pos)
-        if folds < 2:
-            return self._base().fit(features, y)
-        return CalibratedClassifierCV(
-            self._base(), method=self.calibration, ensemble=False,
-            cv=StratifiedKFold(folds, shuffle=True, random_state=self.random_state),
-        ).fit(features, y)
+    def _fit_linear(self, features: sp.csr_matrix, y: np.ndarray, C: float,
+                    usable: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """One logistic regression per label (only on its ``usable`` rows), stacked:
+        (features x 17 weights, 17 intercepts). A label with one class only gets zero
+        weights and an intercept of -/+ 30."""
+        weights = np.zeros((features.shape[1], len(LABELS)))
+        bias = np.zeros(len(LABELS))
+        for j in range(len(LABELS)):
+            rows = np.flatnonzero(usable[:, j]) if usable is not None else slice(None)
+            target = y[rows, j]
+            if len(target) == 0 or target.min() == target.max():
+                bias[j] = 30.0 if len(target) and target[0] == 1 else -30.0
+                continue
+            est = self._linear(C).fit(features[rows], target)
+            weights[:, j], bias[j] = est.coef_.ravel(), est.intercept_[0]
+        return weights, bias
 
-    def _out_of_fold(self, est: Any, features: sp.csr_matrix, y: np.ndarray) -> np.ndarray:
-        """Calibrated out-of-fold probabilities on the training data (the same folds the
-        calibration used)."""
-        if not isinstance(est, CalibratedClassifierCV):
-            return est.predict_proba(features)[:, 1]
-        from sklearn.model_selection import cross_val_predict
-
-        decision = cross_val_predict(self._base(), features, y, cv=est.cv,
-                                     method="decision_function")
-        return est.calibrated_classifiers_[0].calibrators[0].predict(decision)
+    def _fit_combiner(self, doc: np.ndarray, sent: np.ndarray, y: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per label, a logistic regression from (document score, best sentence score)
+        to a probability; also its out-of-fold probabilities on the training texts."""
+        coef = np.zeros((len(LABELS), 2))
+        intercept = np.zeros(len(LABELS))
+        oof = np.zeros(y.shape)
+        for j in range(len(LABELS)):
+            z = np.column_stack([doc[:, j], sent[:, j]])
+            n_pos = int(y[:, j].sum())
+            if n_pos == 0 or n_pos == len(y):
+                intercept[j] = 30.0 if n_pos else -30.0
+                oof[:, j] = float(n_pos > 0)
+                continue
+            est = LogisticRegression(C=1.0, max_iter=1000)
+            folds = min(self.cv, n_pos, len(y) - n_pos)
+            if folds >= 2:
+                cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+                oof[:, j] = cross_val_predict(est, z, y[:, j], cv=cv,
+                                              method="predict_proba")[:, 1]
+            est.fit(z, y[:, j])
+            if folds < 2:
+                oof[:, j] = est.predict_proba(z)[:, 1]
+            coef[j], intercept[j] = est.coef_.ravel(), est.intercept_[0]
+        return coef, intercept, oof
 
     def _analyses(self, X: Sequence[str] | Sequence[Analysis]) -> list[Analysis]:
         items = list(X)
@@ -160,30 +225,28 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ prediction
 
     def features(self, X: Sequence[str] | Sequence[Analysis]) -> sp.csr_matrix:
-        """The feature matrix of ``X`` (texts or analyses)."""
-        check_is_fitted(self, "estimators_")
+        """The document feature matrix of ``X`` (texts or analyses)."""
+        check_is_fitted(self, "doc_coef_")
         return self.featurizer_.transform_analyses(self._analyses(X))
 
-    def proba_from_features(self, features: sp.csr_matrix) -> np.ndarray:
-        """Calibrated probabilities, shape ``(n, 17)``.
-
-        One sparse product gives every label's decision function; each label's
-        calibrator then maps it to a probability (the same numbers as each
-        estimator's ``predict_proba``, without 17 separate passes).
-        """
-        decisions = self.sentence_decisions(features)
-        out = np.empty_like(decisions)
-        for j, est in enumerate(self.estimators_):
-            if isinstance(est, CalibratedClassifierCV):
-                out[:, j] = est.calibrated_classifiers_[0].calibrators[0].predict(
-                    decisions[:, j])
-            else:
-                out[:, j] = est.predict_proba(features)[:, 1]
-        return out
-
-    def compass_from_features(self, features: sp.csr_matrix) -> np.ndarray:
-        """Compass class probabilities, columns in :attr:`compass_classes` order."""
-        return self.compass_.predict_proba(features)
+    def score_analyses(self, analyses: Sequence[Analysis]) -> Scores:
+        """Everything the model says about analysed texts: label probabilities, compass
+        probabilities, and each text's per-sentence label scores."""
+        check_is_fitted(self, "doc_coef_")
+        docs = self.featurizer_.transform_analyses(analyses)
+        sents = self.sentence_featurizer_.transform_analyses(analyses, sentences=True)
+        doc_scores = _decide(docs, (self.doc_coef_, self.doc_intercept_))
+        sent_scores = _decide(sents, (self.sent_coef_, self.sent_intercept_))
+        owner = _sentence_owner(analyses)
+        best = _max_by_owner(sent_scores, owner, doc_scores)
+        z = (doc_scores * self.combine_coef_[:, 0] + best * self.combine_coef_[:, 1]
+             + self.combine_intercept_)
+        bounds = np.concatenate([[0], np.cumsum([len(a.sents) for a in analyses])])
+        return Scores(
+            proba=_sigmoid(z),
+            compass=self.compass_.predict_proba(docs),
+            sentences=[sent_scores[a:b] for a, b in zip(bounds[:-1], bounds[1:])],
+        )
 
     @property
     def compass_classes(self) -> list[str]:
@@ -193,16 +256,22 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Sequence[str] | Sequence[Analysis]) -> np.ndarray:
         """Calibrated probability of each label, shape ``(n, 17)``."""
-        return self.proba_from_features(self.features(X))
+        check_is_fitted(self, "doc_coef_")
+        return self.score_analyses(self._analyses(X)).proba
 
     def predict(self, X: Sequence[str] | Sequence[Analysis]) -> np.ndarray:
         """0/1 predictions with the per-label thresholds, shape ``(n, 17)``."""
-        check_is_fitted(self, "estimators_")
+        check_is_fitted(self, "doc_coef_")
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+    def compass_proba(self, X: Sequence[str] | Sequence[Analysis]) -> np.ndarray:
+        """Compass class probabilities, columns in :attr:`compass_classes` order."""
+        check_is_fitted(self, "compass_")
+        return self.compass_.predict_proba(self.features(X))
 
     def predict_compass(self, X: Sequence[str] | Sequence[Analysis]) -> np.ndarray:
         """The most probable compass value of each text."""
-        proba = self.compass_from_features(self.features(X))
+        proba = self.compass_proba(X)
         return np.array(self.compass_classes, dtype=object)[proba.argmax(axis=1)]
 
     def tune_thresholds(self, X: Sequence[str] | Sequence[Analysis], y: Any,
@@ -220,36 +289,8 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
                                      for j in range(len(LABELS))])
         return self
 
-    # ------------------------------------------------------------------ explanation
-
-    def sentence_decisions(self, sentence_features: sp.csr_matrix) -> np.ndarray:
-        """The model's support for every label in each sentence row, shape
-        ``(n_sentences, 17)``: each label's logistic-regression decision function on
-        the sentence alone (one sparse product for all labels)."""
-        check_is_fitted(self, "estimators_")
-        if not hasattr(self, "_stacked"):
-            weights, bias = [], []
-            for j in range(len(LABELS)):
-                est = self._linear(j)
-                if est is None:
-                    weights.append(np.zeros(self.n_features_in_))
-                    bias.append(-50.0)
-                else:
-                    weights.append(est.coef_.ravel())
-                    bias.append(float(est.intercept_[0]))
-            self._stacked = (np.vstack(weights).T, np.array(bias))
-        weights, bias = self._stacked
-        return np.asarray(sentence_features @ weights) + bias
-
-    def _linear(self, j: int) -> LogisticRegression | None:
-        est = self.estimators_[j]
-        if isinstance(est, CalibratedClassifierCV):
-            est = est.calibrated_classifiers_[0].estimator
-        return est if isinstance(est, LogisticRegression) else None
-
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.pop("_stacked", None)
         state.pop("_oof", None)
         return state
 
@@ -267,12 +308,54 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         return float(model / placed), float(values / placed)
 
 
-class _Constant(BaseEstimator):
-    """A label never (or always) seen in training: a constant probability."""
+@dataclass
+class Scores:
+    """What :meth:`NewPowerClassifier.score_analyses` returns for a batch of texts."""
 
-    def __init__(self, value: float = 0.0) -> None:
-        self.value = value
+    proba: np.ndarray  # (n, 17) label probabilities
+    compass: np.ndarray  # (n, classes) compass probabilities
+    sentences: list[np.ndarray]  # per text, (its sentences, 17) sentence-model scores
 
-    def predict_proba(self, features: Any) -> np.ndarray:
-        n = features.shape[0]
-        return np.column_stack([np.full(n, 1 - self.value), np.full(n, self.value)])
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+
+
+def _decide(features: sp.csr_matrix, model: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    weights, bias = model
+    return np.asarray(features @ weights) + bias
+
+
+def _sentence_owner(analyses: Sequence[Analysis]) -> np.ndarray:
+    """The text index of every sentence row."""
+    return np.repeat(np.arange(len(analyses)), [len(a.sents) for a in analyses])
+
+
+def _max_by_owner(scores: np.ndarray, owner: np.ndarray, fallback: np.ndarray
+                  ) -> np.ndarray:
+    """Per text, the highest score over its sentences (``fallback`` for a text without
+    sentences)."""
+    out = np.full(fallback.shape, -np.inf)
+    np.maximum.at(out, owner, scores)
+    return np.where(np.isfinite(out), out, fallback)
+
+
+def _sentence_targets(analyses: Sequence[Analysis], y: np.ndarray,
+                      spans: Sequence[Sequence[tuple[int, int, str]]] | None,
+                      owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sentence labels and which (sentence, label) pairs to train on: positives are the
+    sentences overlapping an evidence span of the label, negatives every sentence of a
+    text without the label."""
+    index = {name: j for j, name in enumerate(LABELS)}
+    y_sent = np.zeros((len(owner), len(LABELS)), dtype=int)
+    row = 0
+    for i, a in enumerate(analyses):
+        doc_spans = [(s, e, index[lab]) for s, e, lab in (spans[i] if spans else ())
+                     if lab in index and y[i, index[lab]]]
+        for _, _, start, end in a.sents:
+            for s, e, j in doc_spans:
+                if s < end and e > start:
+                    y_sent[row, j] = 1
+            row += 1
+    usable = (y[owner] == 0) | (y_sent == 1)
+    return y_sent, usable

@@ -29,14 +29,8 @@ META_FILE = "meta.json"
 #: refuses any file that holds something else.
 TRUSTED_TYPES: list[str] = [
     "newpower_nlp.model.NewPowerClassifier",
-    "newpower_nlp.model._Constant",
     "newpower_nlp.features.PowerFeaturizer",
-    "sklearn.calibration.CalibratedClassifierCV",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.isotonic.IsotonicRegression",
     "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.model_selection._split.StratifiedKFold",
     "builtins.tuple",
     "numpy.float64",
     "numpy.int64",

@@ -195,7 +195,8 @@ class NewPowerSignals:
         lemma, lower = arr[at, 0], arr[at, 1]
         # token pos is looked at only if no sentence starts after it (up to the cue) and
         # no clause break lies between it and the cue (itself included)
-        open_ = inside & (arr[at + 1, 2] != 1) & ~sorted_member(lemma, _BREAK_IDS)
+        after = np.minimum(at + 1, len(doc) - 1)  # (clipped rows are masked out)
+        open_ = inside & (arr[after, 2] != 1) & ~sorted_member(lemma, _BREAK_IDS)
         seen = np.logical_and.accumulate(open_, axis=1)
         negator = (sorted_member(lemma, _NEGATOR_IDS) | sorted_member(lower, _NEGATOR_IDS)
                    | self._ends_nt(lower))

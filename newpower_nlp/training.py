@@ -70,11 +70,19 @@ def load_realworld(path: str | Path) -> EvalData:
 def fit_model(train: EvalData, dev: EvalData, seed: int = 0,
               featurizer_params: dict[str, Any] | None = None,
               **params: Any) -> NewPowerClassifier:
-    """Fit on ``train`` and tune the thresholds on ``dev``."""
+    """Fit on ``train`` and tune the thresholds on ``dev``.
+
+    ``featurizer_params`` apply to the document featurizer and (except ``use_chars``:
+    the sentence featurizer never has character n-grams) to the sentence featurizer, so
+    that an ablation removes a feature group from both.
+    """
     kw = {**DEFAULT_PARAMS, **params}
-    model = NewPowerClassifier(featurizer=PowerFeaturizer(**(featurizer_params or {})),
+    fparams = dict(featurizer_params or {})
+    sparams = {**fparams, "use_chars": False}
+    model = NewPowerClassifier(featurizer=PowerFeaturizer(**fparams),
+                               sentence_featurizer=PowerFeaturizer(**sparams),
                                random_state=seed, **kw)
-    model.fit(train.texts, train.y, train.compass)
+    model.fit(train.texts, train.y, train.compass, spans=train.spans)
     if len(dev):
         model.tune_thresholds(dev.texts, dev.y)
     return model

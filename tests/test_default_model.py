@@ -49,12 +49,15 @@ def test_thresholds_in_meta_are_the_models(model):
     assert model.thresholds == pytest.approx(meta["thresholds"])
 
 
-def test_fast_probabilities_equal_each_estimators(model):
+def test_probabilities_combine_document_and_best_sentence_scores(model):
     clf = model.classifier
     texts = [p.read_text() for p in sorted(EXAMPLES.glob("*.txt"))]
-    features = clf.features(texts)
-    slow = np.column_stack([e.predict_proba(features)[:, 1] for e in clf.estimators_])
-    np.testing.assert_allclose(clf.proba_from_features(features), slow, atol=1e-12)
+    analyses = clf.featurizer_.analyze(texts)
+    doc = np.asarray(clf.features(analyses) @ clf.doc_coef_) + clf.doc_intercept_
+    sent = clf.score_analyses(analyses).sentences
+    best = np.vstack([s.max(axis=0) for s in sent])
+    z = doc * clf.combine_coef_[:, 0] + best * clf.combine_coef_[:, 1] + clf.combine_intercept_
+    np.testing.assert_allclose(clf.predict_proba(analyses), 1 / (1 + np.exp(-z)), atol=1e-12)
 
 
 def test_trusted_list_covers_the_file():

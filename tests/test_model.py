@@ -55,7 +55,9 @@ def copy_dir(model_dir, tmp_path):
 def test_fit_returns_self_and_sets_learned_state():
     clf = NewPowerClassifier(featurizer=PowerFeaturizer(min_df=2), cv=2)
     assert clf.fit(TEXTS, Y, COMPASS) is clf
-    assert len(clf.estimators_) == len(LABELS)
+    assert clf.doc_coef_.shape == (clf.featurizer_.n_features_out_, len(LABELS))
+    assert clf.sent_coef_.shape == (clf.sentence_featurizer_.n_features_out_, len(LABELS))
+    assert clf.combine_coef_.shape == (len(LABELS), 2)
     assert list(clf.classes_) == list(LABELS)
     assert clf.thresholds_.shape == (len(LABELS),)
     assert clf.n_features_in_ == clf.featurizer_.n_features_out_
@@ -120,7 +122,7 @@ def test_label_never_seen_is_constant_zero():
     j = LABELS.index("peer_to_peer")
     y[:, j] = 0
     clf = NewPowerClassifier(featurizer=PowerFeaturizer(min_df=2), cv=2).fit(TEXTS, y, COMPASS)
-    assert np.all(clf.predict_proba(NEW_TEXTS)[:, j] == 0.0)
+    assert np.all(clf.predict_proba(NEW_TEXTS)[:, j] < 1e-9)
 
 
 def test_predict_uses_thresholds(clf):
@@ -211,7 +213,7 @@ def test_best_threshold_without_positives_returns_the_default():
 
 def test_compass_classes_and_predictions(clf):
     assert clf.compass_classes == COMPASS_CLASSES
-    proba = clf.compass_from_features(clf.features(NEW_TEXTS))
+    proba = clf.compass_proba(NEW_TEXTS)
     assert proba.shape == (len(NEW_TEXTS), 5)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     pred = clf.predict_compass(NEW_TEXTS)
@@ -249,31 +251,51 @@ def test_compass_axes(proba, axes):
 def test_same_data_and_seed_give_identical_probabilities(clf):
     again = fit_tiny(seed=0)
     np.testing.assert_array_equal(again.predict_proba(NEW_TEXTS), clf.predict_proba(NEW_TEXTS))
-    np.testing.assert_array_equal(
-        again.compass_from_features(again.features(NEW_TEXTS)),
-        clf.compass_from_features(clf.features(NEW_TEXTS)))
+    np.testing.assert_array_equal(again.compass_proba(NEW_TEXTS), clf.compass_proba(NEW_TEXTS))
 
 
-def test_refit_resets_sentence_decisions():
-    clf = NewPowerClassifier(featurizer=PowerFeaturizer(min_df=2), cv=2)
+def test_refit_starts_afresh():
+    clf = fit_tiny()
     clf.fit(TEXTS[:20], Y[:20], COMPASS[:20])
-    rows = clf.features(["Members elect the Quaile board."])
-    clf.sentence_decisions(rows)
-    clf.fit(TEXTS, Y, COMPASS)
-    fresh = fit_tiny()
-    rows = clf.featurizer_.transform_analyses(
-        clf.featurizer_.analyze(["Members elect the Quaile board. Orders come down."]),
-        sentences=True)
-    np.testing.assert_allclose(clf.sentence_decisions(rows), fresh.sentence_decisions(rows))
+    from tiny_data import DATA, to_spans
+
+    clf.fit(TEXTS, Y, COMPASS, spans=to_spans(DATA))
+    np.testing.assert_array_equal(clf.predict_proba(NEW_TEXTS), fit_tiny().predict_proba(NEW_TEXTS))
 
 
-def test_sentence_decisions_shape_and_sign(clf):
-    analyses = clf.featurizer_.analyze(["Members elect the Quaile board. Soup is hot."])
-    rows = clf.featurizer_.transform_analyses(analyses, sentences=True)
-    scores = clf.sentence_decisions(rows)
-    assert scores.shape == (2, 17)
+def test_sentence_scores_shape_and_sign(clf):
+    analyses = clf.featurizer_.analyze(["Members elect the Quaile board. Soup is hot.",
+                                        "Soup is hot."])
+    scores = clf.score_analyses(analyses)
+    assert [s.shape for s in scores.sentences] == [(2, 17), (1, 17)]
     j = LABELS.index("new_governance")
-    assert scores[0, j] > scores[1, j]
+    assert scores.sentences[0][0, j] > scores.sentences[0][1, j]
+    np.testing.assert_array_equal(scores.proba, clf.predict_proba(analyses))
+
+
+def test_one_clear_sentence_lifts_a_long_text(clf):
+    """The best sentence counts: padding a clear sentence with plain ones keeps it."""
+    j = LABELS.index("new_governance")
+    clear = "Members elect the council every spring and anyone may stand for a seat."
+    padded = " ".join([clear] + ["The soup needs more pepper and a little lemon."] * 8)
+    proba = clf.predict_proba([clear, padded, "The soup needs more pepper."])
+    assert proba[1, j] > proba[2, j]
+
+
+def test_without_spans_sentence_models_stay_silent():
+    clf = NewPowerClassifier(featurizer=PowerFeaturizer(min_df=2),
+                             sentence_featurizer=PowerFeaturizer(min_df=2, use_chars=False),
+                             cv=2).fit(TEXTS, Y, COMPASS)
+    assert not clf.sent_coef_.any()
+    assert np.all(clf.sent_intercept_[Y.sum(axis=0) > 0] == -30.0)
+    proba = clf.predict_proba(NEW_TEXTS)
+    assert np.all((proba >= 0) & (proba <= 1))
+
+
+def test_fit_refuses_spans_of_the_wrong_length():
+    with pytest.raises(ValueError, match="spans has"):
+        NewPowerClassifier(featurizer=PowerFeaturizer(min_df=2), cv=2).fit(
+            TEXTS, Y, COMPASS, spans=[[]])
 
 
 # --------------------------------------------------------------------------- persistence
@@ -306,13 +328,6 @@ def test_save_load_keeps_tuned_thresholds(tmp_path):
     loaded, _ = load_classifier(tmp_path / "m")
     np.testing.assert_array_equal(loaded.thresholds_, clf.thresholds_)
     np.testing.assert_array_equal(loaded.predict(NEW_TEXTS), clf.predict(NEW_TEXTS))
-
-
-def test_isotonic_model_round_trips(tmp_path):
-    clf = fit_tiny(calibration="isotonic")
-    save_classifier(clf, tmp_path / "iso", {})
-    loaded, _ = load_classifier(tmp_path / "iso")
-    np.testing.assert_array_equal(loaded.predict_proba(NEW_TEXTS), clf.predict_proba(NEW_TEXTS))
 
 
 def test_save_overrides_label_schema_in_meta(clf, tmp_path):

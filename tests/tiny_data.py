@@ -93,6 +93,11 @@ def to_xy(rows: list[tuple[str, list[str], str | None]]):
     return texts, y, compass
 
 
+def to_spans(rows: list[tuple[str, list[str], str | None]]):
+    """Evidence spans: every text is one sentence, so each label's span is the text."""
+    return [[(0, len(t), label) for label in labs] for t, labs, _ in rows]
+
+
 def fit_tiny(seed: int = 0, **params):
     """Train a small :class:`NewPowerClassifier` on :data:`DATA` (a second or two)."""
     from newpower_nlp.features import PowerFeaturizer
@@ -100,9 +105,10 @@ def fit_tiny(seed: int = 0, **params):
 
     texts, y, compass = to_xy(DATA)
     params = {"cv": 2, **params}
-    clf = NewPowerClassifier(featurizer=PowerFeaturizer(min_df=2), random_state=seed,
-                             **params)
-    return clf.fit(texts, y, compass)
+    clf = NewPowerClassifier(featurizer=PowerFeaturizer(min_df=2),
+                             sentence_featurizer=PowerFeaturizer(min_df=2, use_chars=False),
+                             random_state=seed, **params)
+    return clf.fit(texts, y, compass, spans=to_spans(DATA))
 
 
 def save_tiny(path: Path, seed: int = 0) -> Path:
