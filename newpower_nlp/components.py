@@ -32,7 +32,7 @@ from spacy.strings import get_string_id
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-__all__ = ["ArraySentencizer", "CachedLookupLemmatizer", "sorted_member"]
+__all__ = ["ArraySentencizer", "CachedLookupLemmatizer", "HashCache", "sorted_member"]
 
 
 def sorted_member(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
@@ -42,6 +42,53 @@ def sorted_member(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
         return np.zeros(values.shape, dtype=bool)
     pos = np.minimum(np.searchsorted(sorted_ids, values), len(sorted_ids) - 1)
     return sorted_ids[pos] == values
+
+
+class HashCache:
+    """A ``uint64 -> uint64`` memo (spaCy hash to spaCy hash) looked up a whole array at
+    a time: sorted arrays searched with ``np.searchsorted``, plus a small dict of recent
+    entries that is merged into the arrays once it holds ``merge_at`` of them."""
+
+    def __init__(self, merge_at: int = 256) -> None:
+        self.merge_at = merge_at
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._values = np.zeros(0, dtype=np.uint64)
+        self._recent: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._keys) + len(self._recent)
+
+    def lookup(self, query: np.ndarray, learn: Callable[[int], int]) -> np.ndarray:
+        """The value of every key in ``query``; ``learn(key)`` computes a missing one."""
+        out = np.empty(len(query), dtype=np.uint64)
+        if len(self._keys):
+            pos = np.minimum(np.searchsorted(self._keys, query), len(self._keys) - 1)
+            hit = self._keys[pos] == query
+            out[hit] = self._values[pos[hit]]
+            miss = np.flatnonzero(~hit)
+        else:
+            miss = np.arange(len(query))
+        if len(miss):
+            recent = self._recent
+            values = []
+            for key in query[miss].tolist():
+                value = recent.get(key)
+                if value is None:
+                    value = recent[key] = learn(key)
+                values.append(value)
+            out[miss] = values
+            if len(recent) >= self.merge_at:
+                self._merge()
+        return out
+
+    def _merge(self) -> None:
+        n = len(self._recent)
+        keys = np.concatenate([self._keys, np.fromiter(self._recent, np.uint64, n)])
+        values = np.concatenate([self._values,
+                                 np.fromiter(self._recent.values(), np.uint64, n)])
+        order = np.argsort(keys)
+        self._keys, self._values = keys[order], values[order]
+        self._recent = {}
 
 
 # --------------------------------------------------------------------------- sentences
@@ -124,20 +171,16 @@ class CachedLookupLemmatizer(Lemmatizer):
                  overwrite: bool = False, scorer: Callable | None = None) -> None:
         super().__init__(vocab, model, name, mode="lookup", overwrite=overwrite,
                          scorer=scorer)
-        self._by_orth: dict[int, int] = {}
+        self._cache = HashCache()
 
     def initialize(self, get_examples: Callable[[], Iterable[Any]] | None = None, *,
                    nlp: Language | None = None, lookups: Lookups | None = None) -> None:
         """Load the tables (see ``Lemmatizer.initialize``) and forget cached lemmas."""
         super().initialize(get_examples, nlp=nlp, lookups=lookups)
-        self._by_orth = {}
+        self._cache = HashCache()
 
     def _learn(self, orth: int) -> int:
-        text = self.vocab.strings[orth]
-        lemma = self.lookup_lemmatize_text(text)
-        lemma_id = self.vocab.strings.add(lemma)
-        self._by_orth[orth] = lemma_id
-        return lemma_id
+        return self.vocab.strings.add(self.lookup_lemmatize_text(self.vocab.strings[orth]))
 
     def lookup_lemmatize_text(self, text: str) -> str:
         """The lookup lemma of a word form (the form itself if the table lacks it)."""
@@ -151,10 +194,7 @@ class CachedLookupLemmatizer(Lemmatizer):
         if not len(doc):
             return doc
         arr = doc.to_array([ORTH, LEMMA])
-        known = self._by_orth
-        types, inverse = np.unique(arr[:, 0], return_inverse=True)
-        lemmas = np.array([known[o] if o in known else self._learn(o)
-                           for o in types.tolist()], dtype=np.uint64)[inverse.ravel()]
+        lemmas = self._cache.lookup(arr[:, 0], self._learn)
         if not self.overwrite:
             lemmas = np.where(arr[:, 1] == 0, lemmas, arr[:, 1])
         doc.from_array([LEMMA], lemmas.reshape(-1, 1))

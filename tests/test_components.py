@@ -110,3 +110,22 @@ def test_cached_lemmatizer_survives_to_and_from_disk(tmp_path):
     assert isinstance(loaded.get_pipe("lemmatizer"), CachedLookupLemmatizer)
     assert [t.lemma_ for t in loaded("The members were voting")] == [
         t.lemma_ for t in nlp("The members were voting")]
+
+
+def test_hash_cache_learns_once_and_merges():
+    from newpower_nlp.components import HashCache
+
+    calls = []
+
+    def learn(key):
+        calls.append(key)
+        return key + 1
+
+    cache = HashCache(merge_at=3)
+    keys = np.array([5, 1, 5, 9], dtype=np.uint64)
+    assert cache.lookup(keys, learn).tolist() == [6, 2, 6, 10]
+    assert sorted(calls) == [1, 5, 9] and len(cache) == 3
+    more = np.array([9, 4, 1, 7, 2**63 + 3], dtype=np.uint64)
+    assert cache.lookup(more, learn).tolist() == [10, 5, 2, 8, 2**63 + 4]
+    assert sorted(calls) == [1, 4, 5, 7, 9, 2**63 + 3]
+    assert cache.lookup(np.zeros(0, dtype=np.uint64), learn).tolist() == []
