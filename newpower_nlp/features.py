@@ -468,6 +468,11 @@ def _select_columns(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
 
 
 def _l2_normalize(m: sp.csr_matrix) -> sp.csr_matrix:
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    """Scale every row to unit length (rows of zeros stay zero), on the data array."""
+    counts = np.diff(m.indptr)
+    rows = np.repeat(np.arange(m.shape[0]), counts)
+    norms = np.sqrt(np.bincount(rows, weights=m.data * m.data, minlength=m.shape[0]))
     norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags(1.0 / norms) @ m)
+    out = m.copy()
+    out.data = m.data / norms[rows]
+    return out
