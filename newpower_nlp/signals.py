@@ -26,7 +26,6 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 
-from newpower_nlp.components import sorted_member
 from newpower_nlp.labels import LABELS
 
 __all__ = ["DEFAULT_SPANS_KEY", "NewPowerSignals", "default_patterns", "make_newpower_signals"]
@@ -38,9 +37,9 @@ NEGATORS = frozenset({"not", "n't", "n\u2019t", "no", "never", "without", "nor",
 HEDGES = frozenset({"may", "might", "could", "would", "aim", "hope", "plan", "seek", "strive",
                     "aspire", "wish", "intend", "promise", "claim", "consider", "explore"})
 _CLAUSE_BREAKS = frozenset({",", ";", ":", "but", "and", "while", "whereas", "—", "-"})
-_NEGATOR_IDS = np.array(sorted(get_string_id(w) for w in NEGATORS), dtype=np.uint64)
-_HEDGE_IDS = np.array(sorted(get_string_id(w) for w in HEDGES), dtype=np.uint64)
-_BREAK_IDS = np.array(sorted(get_string_id(w) for w in _CLAUSE_BREAKS), dtype=np.uint64)
+_NEGATOR_IDS = frozenset(get_string_id(w) for w in NEGATORS)
+_HEDGE_IDS = frozenset(get_string_id(w) for w in HEDGES)
+_BREAK_IDS = frozenset(get_string_id(w) for w in _CLAUSE_BREAKS)
 
 
 def default_patterns() -> list[dict[str, Any]]:
@@ -123,8 +122,9 @@ class NewPowerSignals:
         self._fold_lemmas(doc)
         return doc
 
-    def _fold_lemmas(self, doc: Doc) -> None:
-        """Case-fold lemmas, so that cues match in any case ("MEMBERS ELECT").
+    def _fold_lemmas(self, doc: Doc) -> np.ndarray:
+        """Case-fold lemmas, so that cues match in any case ("MEMBERS ELECT"); return
+        the doc's (lemma, lower, sent_start) rows, lemmas folded.
 
         Only tokens that need it are touched (found with one vectorized pass): those
         the lookup table left unchanged although they are not lower case, and those
@@ -136,19 +136,16 @@ class NewPowerSignals:
                 lookups = self.nlp.get_pipe("lemmatizer").lookups
                 if lookups.has_table("lemma_lookup"):
                     self._lemma_table = lookups.get_table("lemma_lookup")
-        if not len(doc):
-            return
-        arr = doc.to_array([ORTH, LOWER, LEMMA, IS_LOWER])
-        orth, lower, lemma, is_lower = arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3]
+        arr = doc.to_array([LEMMA, LOWER, SENT_START, ORTH, IS_LOWER]).reshape(-1, 5)
+        lemma, lower, orth, is_lower = arr[:, 0], arr[:, 1], arr[:, 3], arr[:, 4]
         todo = np.flatnonzero((orth != lower) & (lemma == orth) | (lemma == 0)
                               | ((lemma != lower) & (is_lower == 0) & (lemma == orth)))
-        if not len(todo):
-            return
-        folded = self._folded
-        lemma = lemma.copy()
-        lemma[todo] = [folded[o] if o in folded else self._fold(o)
-                       for o in orth[todo].tolist()]
-        doc.from_array([LEMMA], lemma.reshape(-1, 1))
+        if len(todo):
+            folded = self._folded
+            lemma[todo] = [folded[o] if o in folded else self._fold(o)
+                           for o in orth[todo].tolist()]
+            doc.from_array([LEMMA], lemma.reshape(-1, 1))
+        return arr[:, :3]
 
     def _fold(self, orth: int) -> int:
         """The case-folded lookup lemma of a word form, remembered by its hash."""
@@ -164,7 +161,7 @@ class NewPowerSignals:
 
     def __call__(self, doc: Doc) -> Doc:
         _ensure_extensions()
-        self._fold_lemmas(doc)
+        context = self._fold_lemmas(doc)
         found: dict[tuple[int, int, str], None] = {}
         matches = list(self._phrases(doc))
         if len(self._tokens):
@@ -174,43 +171,46 @@ class NewPowerSignals:
         spans = []
         if found:
             keys = sorted(found)
-            negated, hedged = self._context(doc, np.array([k[0] for k in keys], np.int64))
-            for (start, end, label), neg, hedge in zip(keys, negated.tolist(),
-                                                       hedged.tolist()):
+            flags = self._context(context, [k[0] for k in keys])
+            for (start, end, label), (negated, hedged) in zip(keys, flags):
                 span = Span(doc, start, end, label=label)
-                if neg or hedge:  # both default to False
-                    flags = span._
-                    flags.negated, flags.hedged = neg, hedge
+                if negated or hedged:  # both default to False
+                    ext = span._
+                    ext.negated, ext.hedged = negated, hedged
                 spans.append(span)
         doc.spans[self.spans_key] = spans
         return doc
 
-    def _context(self, doc: Doc, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Negated and hedged flags of the cues starting at ``starts``: look back up to
-        ``window`` tokens, stopping at the start of the sentence or of the clause."""
-        arr = doc.to_array([LEMMA, LOWER, SENT_START])
-        pos = starts[:, None] - np.arange(1, self.window + 1)[None, :]  # (cues, window)
-        inside = pos >= 0
-        at = np.maximum(pos, 0)
-        lemma, lower = arr[at, 0], arr[at, 1]
-        # token pos is looked at only if no sentence starts after it (up to the cue) and
-        # no clause break lies between it and the cue (itself included)
-        after = np.minimum(at + 1, len(doc) - 1)  # (clipped rows are masked out)
-        open_ = inside & (arr[after, 2] != 1) & ~sorted_member(lemma, _BREAK_IDS)
-        seen = np.logical_and.accumulate(open_, axis=1)
-        negator = (sorted_member(lemma, _NEGATOR_IDS) | sorted_member(lower, _NEGATOR_IDS)
-                   | self._ends_nt(lower))
-        return (seen & negator).any(axis=1), (seen & sorted_member(lemma, _HEDGE_IDS)).any(axis=1)
+    def _context(self, context: np.ndarray, starts: Sequence[int]
+                 ) -> list[tuple[bool, bool]]:
+        """(negated, hedged) of the cues starting at ``starts``: look back up to
+        ``window`` tokens, within the sentence and the clause. ``context`` holds the
+        doc's (lemma, lower, sent_start) rows."""
+        lemmas, lowers, sent_start = (context[:, k].tolist() for k in range(3))
+        out = []
+        for start in starts:
+            negated = hedged = False
+            for i in range(start - 1, max(start - self.window, 0) - 1, -1):
+                if sent_start[i + 1] == 1:  # token i is in the previous sentence
+                    break
+                lemma, lower = lemmas[i], lowers[i]
+                if lemma in _BREAK_IDS:
+                    break
+                if lemma in _NEGATOR_IDS or lower in _NEGATOR_IDS or self._ends_nt(lower):
+                    negated = True
+                if lemma in _HEDGE_IDS:
+                    hedged = True
+            out.append((negated, hedged))
+        return out
 
-    def _ends_nt(self, lower: np.ndarray) -> np.ndarray:
-        """Does each word form (lower-case hash) end in n't?"""
-        memo = self._nt
-        strings = self.nlp.vocab.strings
-        flat = lower.ravel().tolist()
-        for h in flat:
-            if h not in memo:
-                memo[h] = strings[h].endswith(("n't", "n\u2019t")) if h in strings else False
-        return np.array([memo[h] for h in flat], dtype=bool).reshape(lower.shape)
+    def _ends_nt(self, lower: int) -> bool:
+        """Does the word form (a lower-case hash) end in n't?"""
+        got = self._nt.get(lower)
+        if got is None:
+            strings = self.nlp.vocab.strings
+            got = self._nt[lower] = bool(
+                lower in strings and strings[lower].endswith(("n't", "n\u2019t")))
+        return got
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterable[Doc]:
         """Process a stream of docs."""
