@@ -13,9 +13,10 @@ class Evidence:
     """A sentence that supports a predicted label.
 
     ``start``/``end`` are character offsets into the classified text, so that
-    ``text[start:end] == sentence``; ``score`` in (0, 1) is the model's support for the
-    label from this sentence alone; ``cues`` are the character spans of lexicon cues for
-    the label inside the sentence.
+    ``text[start:end] == sentence``; ``score`` in (0, 1) is the sentence model's
+    probability that this sentence alone expresses the label (that model is trained on
+    the corpus's annotated evidence spans); ``cues`` are the character spans of lexicon
+    cues for the label inside the sentence.
     """
 
     label: str
