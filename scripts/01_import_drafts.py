@@ -108,8 +108,9 @@ def _read_drafts(files: list[str]) -> list[tuple[str, dict]]:
 def append(files: list[str], corpus: Path, seed: int) -> int:
     """Add drafts to the train and dev splits of an existing corpus (test untouched)."""
     out_files = split_files(corpus)
-    existing = {split: _jsonl(path) for split, path in out_files.items()}
-    last = max(int(r["id"].split("-")[1]) for rows in existing.values() for r in rows)
+    existing = {split: validate_records(_jsonl(path), str(path), strict=True)[0]
+                for split, path in out_files.items()}
+    last = max(int(r.id.split("-")[1]) for rows in existing.values() for r in rows)
     raw = _read_drafts(files)
     dicts = [draft_to_record(d, f"np-{last + i:06d}", src.rsplit(":", 1)[0])
              for i, (src, d) in enumerate(raw, 1)]
@@ -118,15 +119,11 @@ def append(files: list[str], corpus: Path, seed: int) -> int:
         for p in problems:
             print(p, file=sys.stderr)
         return 1
-    known_texts = {r["text"] for rows in existing.values() for r in rows}
+    known_texts = {r.text for rows in existing.values() for r in rows}
     problems += [f"{src}: text already in the corpus" for (src, _), rec in zip(raw, dicts)
                  if rec["text"] in known_texts]
-    split_of_group: dict[str, str] = {}
-    for split, rows in existing.items():
-        for row in rows:
-            key = str((row.get("meta") or {}).get("org") or "").strip().lower()
-            if key:
-                split_of_group[key] = split
+    split_of_group = {group_key(r): split for split, rows in existing.items() for r in rows
+                      if r.meta.get("org")}
     fixed: dict[str, list] = {"train": [], "dev": []}
     free = []
     for (src, _), rec in zip(raw, records):
@@ -146,7 +143,7 @@ def append(files: list[str], corpus: Path, seed: int) -> int:
     for split in ("train", "dev"):
         recs = new[split] + fixed[split]
         recs.sort(key=lambda r: r.id)
-        old, _ = validate_records(existing[split], str(out_files[split]), strict=True)
+        old = existing[split]
         write_records(out_files[split], [*old, *recs])
         print(f"{split}: +{len(recs)} records -> {out_files[split]} "
               f"({len(old) + len(recs)} in all)")
