@@ -62,10 +62,13 @@ def stratified_group_split(
         rest, test = next(outer.split(g_idx.reshape(-1, 1), y_groups))
     else:  # adding to a corpus whose test split is frozen
         rest, test = g_idx, g_idx[:0]
-    inner = MultilabelStratifiedShuffleSplit(
-        n_splits=1, test_size=dev_share / (train_share + dev_share), random_state=seed
-    )
-    tr, dv = next(inner.split(rest.reshape(-1, 1), y_groups[rest]))
+    if len(rest) < 2:  # too few groups to split: all of them train
+        tr, dv = np.arange(len(rest)), np.arange(0)
+    else:
+        inner = MultilabelStratifiedShuffleSplit(
+            n_splits=1, test_size=dev_share / (train_share + dev_share), random_state=seed
+        )
+        tr, dv = next(inner.split(rest.reshape(-1, 1), y_groups[rest]))
     assignment = {}
     for split, members in (("train", rest[tr]), ("dev", rest[dv]), ("test", test)):
         for gi in members:
