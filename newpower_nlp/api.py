@@ -123,18 +123,19 @@ class Model:
         thresholds = (np.full(len(LABELS), float(threshold)) if threshold is not None
                       else clf.thresholds_)
         predicted = proba >= thresholds
+        threshold_map = {n: float(t) for n, t in zip(LABELS, thresholds)}
         results = []
         for i, a in enumerate(analyses):
-            probs = {n: float(p) for n, p in zip(LABELS, proba[i])}
-            labels = [n for n, hit in zip(LABELS, predicted[i]) if hit]
-            cp = {c: float(p) for c, p in zip(classes, compass_proba[i])}
+            probs = dict(zip(LABELS, proba[i].tolist()))
+            labels = [n for n, hit in zip(LABELS, predicted[i].tolist()) if hit]
+            cp = dict(zip(classes, compass_proba[i].tolist()))
             compass = max(cp, key=cp.get)
             model_axis, values_axis = clf.compass_axes(compass_proba[i], classes)
             ev = self._evidence(a, labels, scores.sentences[i]) if evidence else {}
             results.append(Result(
                 probabilities=probs,
                 labels=labels,
-                thresholds={n: float(t) for n, t in zip(LABELS, thresholds)},
+                thresholds=dict(threshold_map),
                 orientation=orientation(labels),
                 new_power_score=round(new_power_score({n: probs[n] for n in LABELS}), 4),
                 compass=compass,
@@ -149,20 +150,21 @@ class Model:
                   ) -> dict[str, list[Evidence]]:
         if scores is None or not labels or not a.sents:
             return {}
+        columns = [LABELS.index(label) for label in labels]
+        # the best sentences of every predicted label at once (stable: ties keep order)
+        top = np.argsort(-scores[:, columns], axis=0, kind="stable")[:EVIDENCE_PER_LABEL]
         out: dict[str, list[Evidence]] = {}
-        for label in labels:
-            j = LABELS.index(label)
-            order = np.argsort(-scores[:, j], kind="stable")[:EVIDENCE_PER_LABEL]
+        for c, (label, j) in enumerate(zip(labels, columns)):
+            label_cues = [(cs, ce) for cs, ce, lab, neg, _ in a.cues
+                          if lab == label and not neg]
             items = []
-            for k in order.tolist():
+            for k in top[:, c].tolist():
                 _, _, start, end = a.sents[k]
-                cues = tuple(
-                    (cs, ce) for cs, ce, lab, neg, _ in a.cues
-                    if start <= cs and ce <= end and lab == label and not neg
-                )
-                items.append(Evidence(label=label, sentence=a.text[start:end], start=start,
-                                      end=end, score=round(_sigmoid(float(scores[k, j])), 4),
-                                      cues=cues))
+                items.append(Evidence(
+                    label=label, sentence=a.text[start:end], start=start, end=end,
+                    score=round(_sigmoid(float(scores[k, j])), 4),
+                    cues=tuple((cs, ce) for cs, ce in label_cues
+                               if start <= cs and ce <= end)))
             out[label] = items
         return out
 

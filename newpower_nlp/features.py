@@ -17,6 +17,7 @@ same code builds rows for single sentences, which the classifier uses for eviden
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from spacy.tokens import Doc
 
 from newpower_nlp.errors import TextTypeError
 from newpower_nlp.labels import LABEL_INFO, LABELS
+from newpower_nlp.signals import CUE_TABLE
 
 __all__ = ["Analysis", "PowerFeaturizer", "analyze_docs"]
 
@@ -91,16 +93,13 @@ def _analyze(doc: Doc, text: str | None = None, spans_key: str = "newpower") -> 
                          idx[solid[a_solid[has]]].tolist(),
                          ends[solid[b_solid[has]]].tolist()))
     cue_tok, cue_lab, cue_w, cues = [], [], [], []
-    for span in doc.spans.get(spans_key, []):
-        label = span.label_
-        flags = span._
-        negated, hedged = bool(flags.negated), bool(flags.hedged)
-        cues.append((span.start_char, span.end_char, label, negated, hedged))
+    for start, end, label, negated, hedged in _cue_rows(doc, spans_key):
+        cues.append((int(idx[start]), int(ends[end - 1]), label, negated, hedged))
         if negated:
             label = _OPPOSITE.get(label)
             if label is None:
                 continue
-        cue_tok.append(int(rank[span.start]))
+        cue_tok.append(int(rank[start]))
         cue_lab.append(_CUE_INDEX[label])
         cue_w.append(0.5 if hedged else 1.0)
     return Analysis(
@@ -116,6 +115,20 @@ def _analyze(doc: Doc, text: str | None = None, spans_key: str = "newpower") -> 
         cues=cues,
         strings=doc.vocab.strings,
     )
+
+
+def _cue_rows(doc: Doc, spans_key: str) -> list[tuple[int, int, str, bool, bool]]:
+    """(start, end, label, negated, hedged) of every cue span: read from the component's
+    plain table when it still matches the group, else from the spans themselves."""
+    group = doc.spans.get(spans_key)
+    if group is None:
+        return []
+    table = group.attrs.get(CUE_TABLE)
+    if table is not None and len(table) == len(group):
+        return [(int(s), int(e), str(lab), bool(neg), bool(hed))
+                for s, e, lab, neg, hed in table]
+    return [(span.start, span.end, span.label_, bool(span._.negated), bool(span._.hedged))
+            for span in group]
 
 
 def analyze_docs(docs: Iterable[Doc], texts: Iterable[str] | None = None
@@ -310,6 +323,14 @@ class PowerFeaturizer(TransformerMixin, BaseEstimator):
             cache[word_hash] = got
         return got
 
+    def _word_columns(self) -> np.ndarray:
+        """Bucket -> kept word column (-1 if dropped), as a dense table."""
+        lut = self.__dict__.get("_word_lut")
+        if lut is None:
+            lut = self.__dict__["_word_lut"] = _column_table(self.columns_["words"],
+                                                             self.n_hash)
+        return lut
+
     def _count_blocks(self, analyses: Sequence[Analysis], sentences: bool = False,
                       compact: bool = False):
         """Count matrices for words (hashed) and chars (hashed, or compacted if
@@ -321,8 +342,13 @@ class PowerFeaturizer(TransformerMixin, BaseEstimator):
             row, h = _ngram_hashes(rows.lemmas, rows.token_row,
                                    tuple(self.word_ngram_range))
             buckets = (h % np.uint64(self.n_hash)).astype(np.int64)
+            width = self.n_hash
+            if compact:  # straight to the kept columns, dropping the other buckets
+                cols = self._word_columns()[buckets]
+                hit = cols >= 0
+                row, buckets, width = row[hit], cols[hit], len(self.columns_["words"])
             words = sp.csr_matrix((np.ones(len(buckets)), (row, buckets)),
-                                  shape=(n, self.n_hash))
+                                  shape=(n, width))
             words.sum_duplicates()
         if self.use_chars:
             uniq, inv = np.unique(rows.lowers, return_inverse=True)
@@ -350,8 +376,8 @@ class PowerFeaturizer(TransformerMixin, BaseEstimator):
 
     def _fit_analyses(self, analyses: Sequence[Analysis]) -> PowerFeaturizer:
         # parameters may have changed since the last fit: drop every cache
-        self.__dict__.pop("_char_cache", None)
-        self.__dict__.pop("_char_compact", None)
+        for cache in _CACHES:
+            self.__dict__.pop(cache, None)
         if not (self.use_words or self.use_chars or self.use_cues):
             raise ValueError("PowerFeaturizer needs at least one feature block")
         words, chars, cues = self._count_blocks(analyses)
@@ -392,7 +418,7 @@ class PowerFeaturizer(TransformerMixin, BaseEstimator):
         for name, block in (("words", words), ("chars", chars)):
             if block is None:
                 continue
-            sub = _select_columns(block, self.columns_[name]) if name == "words" else block
+            sub = block
             sub.data = (1.0 + np.log(sub.data)) * self.idf_[name][sub.indices]
             scale = self.char_scale if name == "chars" else 1.0
             blocks.append(_l2_normalize(sub) * scale)
@@ -426,8 +452,8 @@ class PowerFeaturizer(TransformerMixin, BaseEstimator):
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.pop("_char_cache", None)
-        state.pop("_char_compact", None)
+        for cache in _CACHES:
+            state.pop(cache, None)
         return state
 
     def __sklearn_tags__(self):
@@ -456,15 +482,27 @@ def _rows_to_csr(rows: Sequence[np.ndarray], n_cols: int) -> sp.csr_matrix:
     return m
 
 
-def _select_columns(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
-    """Keep the given (sorted) hashed columns, renumbered 0..len(keep)-1."""
-    pos = np.searchsorted(keep, m.indices)
-    pos_clipped = np.minimum(pos, len(keep) - 1) if len(keep) else pos
-    hit = (keep[pos_clipped] == m.indices) if len(keep) else np.zeros(len(pos), bool)
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    out = sp.csr_matrix((m.data[hit], (rows[hit], pos_clipped[hit])),
-                        shape=(m.shape[0], len(keep)))
-    return out
+#: Per-instance caches, rebuilt on demand and never saved.
+_CACHES = ("_char_cache", "_char_compact", "_word_lut")
+_TABLES: dict[tuple[int, bytes], np.ndarray] = {}
+
+
+def _column_table(keep: np.ndarray, n_hash: int) -> np.ndarray:
+    """A dense ``bucket -> column`` table for the kept (sorted) buckets, -1 elsewhere.
+
+    Indexing it is several times faster than searching ``keep``. Tables are shared by
+    featurizers that keep the same buckets (the document and the sentence featurizer
+    usually do), so a model holds one or two of them (4 bytes a bucket)."""
+    key = (n_hash, hashlib.blake2b(np.ascontiguousarray(keep).tobytes(),
+                                   digest_size=16).digest())
+    table = _TABLES.get(key)
+    if table is None:
+        table = np.full(n_hash, -1, dtype=np.int32)
+        table[keep] = np.arange(len(keep), dtype=np.int32)
+        if len(_TABLES) >= 4:
+            _TABLES.clear()
+        _TABLES[key] = table
+    return table
 
 
 def _l2_normalize(m: sp.csr_matrix) -> sp.csr_matrix:

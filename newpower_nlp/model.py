@@ -32,6 +32,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+from sklearn.utils.extmath import softmax
 from sklearn.utils.validation import check_is_fitted
 
 from newpower_nlp.features import Analysis, PowerFeaturizer
@@ -235,7 +236,7 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "doc_coef_")
         docs = self.featurizer_.transform_analyses(analyses)
         sents = self.sentence_featurizer_.transform_analyses(analyses, sentences=True)
-        doc_scores = _decide(docs, (self.doc_coef_, self.doc_intercept_))
+        doc_scores, compass = self._doc_and_compass(docs)
         sent_scores = _decide(sents, (self.sent_coef_, self.sent_intercept_))
         owner = _sentence_owner(analyses)
         best = _max_by_owner(sent_scores, owner, doc_scores)
@@ -244,9 +245,26 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         bounds = np.concatenate([[0], np.cumsum([len(a.sents) for a in analyses])])
         return Scores(
             proba=_sigmoid(z),
-            compass=self.compass_.predict_proba(docs),
+            compass=compass,
             sentences=[sent_scores[a:b] for a, b in zip(bounds[:-1], bounds[1:])],
         )
+
+    def _doc_and_compass(self, docs: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """Label scores and compass probabilities of document rows, from one product
+        with the label and compass weights side by side (same numbers as
+        ``compass_.predict_proba``, one pass over the matrix instead of two)."""
+        compass = self.compass_
+        if len(compass.classes_) <= 2:  # binary: sklearn's own path
+            return (_decide(docs, (self.doc_coef_, self.doc_intercept_)),
+                    compass.predict_proba(docs))
+        stacked = self.__dict__.get("_stacked")
+        if stacked is None:
+            stacked = self.__dict__["_stacked"] = (
+                np.hstack([self.doc_coef_, compass.coef_.T]),
+                np.concatenate([self.doc_intercept_, compass.intercept_]))
+        both = _decide(docs, stacked)
+        n = self.doc_coef_.shape[1]
+        return both[:, :n], softmax(both[:, n:], copy=False)
 
     @property
     def compass_classes(self) -> list[str]:
@@ -292,6 +310,7 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_oof", None)
+        state.pop("_stacked", None)
         return state
 
     @staticmethod

@@ -2,7 +2,8 @@
 
 It writes labelled cue spans to ``doc.spans["newpower"]``; each span's ``label_`` is the
 cue's label and two extensions say whether the cue is negated ("we do **not** publish",
-"**no longer** hierarchical") or hedged ("we **hope** to publish"). The lexicon is one
+"**no longer** hierarchical") or hedged ("we **hope** to publish"). The group's
+``attrs["cue_table"]`` repeats the same facts as plain rows (see :data:`CUE_TABLE`). The lexicon is one
 JSONL file shipped with the package (``newpower_nlp/data/cues.jsonl``), one pattern a
 line, that you can read and extend::
 
@@ -20,26 +21,38 @@ from typing import Any
 
 import numpy as np
 import srsly
-from spacy.attrs import IS_LOWER, LEMMA, LOWER, ORTH, SENT_START
+from spacy.attrs import LEMMA, LOWER, ORTH, SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 
+from newpower_nlp.components import sorted_member
 from newpower_nlp.labels import LABELS
 
-__all__ = ["DEFAULT_SPANS_KEY", "NewPowerSignals", "default_patterns", "make_newpower_signals"]
+__all__ = ["CUE_TABLE", "DEFAULT_SPANS_KEY", "NewPowerSignals", "default_patterns", "make_newpower_signals"]
 
 DEFAULT_SPANS_KEY = "newpower"
+#: Key of the span group's ``attrs`` entry that repeats every cue as a plain
+#: ``(start, end, label, negated, hedged)`` row, in span order, so that code reading
+#: many docs need not build a ``Span`` per cue. It describes the group only while it has
+#: one row per span (code that edits the group should drop it).
+CUE_TABLE = "cue_table"
 NEGATORS = frozenset({"not", "n't", "n\u2019t", "no", "never", "without", "nor", "neither",
                       "cannot",
                       "nobody", "none", "nothing", "rather", "instead"})
 HEDGES = frozenset({"may", "might", "could", "would", "aim", "hope", "plan", "seek", "strive",
                     "aspire", "wish", "intend", "promise", "claim", "consider", "explore"})
 _CLAUSE_BREAKS = frozenset({",", ";", ":", "but", "and", "while", "whereas", "—", "-"})
-_NEGATOR_IDS = frozenset(get_string_id(w) for w in NEGATORS)
-_HEDGE_IDS = frozenset(get_string_id(w) for w in HEDGES)
-_BREAK_IDS = frozenset(get_string_id(w) for w in _CLAUSE_BREAKS)
+
+
+def _sorted_ids(words: frozenset[str]) -> np.ndarray:
+    return np.array(sorted(get_string_id(w) for w in words), dtype=np.uint64)
+
+
+_NEGATOR_SORTED = _sorted_ids(NEGATORS)
+_HEDGE_SORTED = _sorted_ids(HEDGES)
+_BREAK_SORTED = _sorted_ids(_CLAUSE_BREAKS)
 
 
 def default_patterns() -> list[dict[str, Any]]:
@@ -136,10 +149,9 @@ class NewPowerSignals:
                 lookups = self.nlp.get_pipe("lemmatizer").lookups
                 if lookups.has_table("lemma_lookup"):
                     self._lemma_table = lookups.get_table("lemma_lookup")
-        arr = doc.to_array([LEMMA, LOWER, SENT_START, ORTH, IS_LOWER]).reshape(-1, 5)
-        lemma, lower, orth, is_lower = arr[:, 0], arr[:, 1], arr[:, 3], arr[:, 4]
-        todo = np.flatnonzero((orth != lower) & (lemma == orth) | (lemma == 0)
-                              | ((lemma != lower) & (is_lower == 0) & (lemma == orth)))
+        arr = doc.to_array([LEMMA, LOWER, SENT_START, ORTH]).reshape(-1, 4)
+        lemma, lower, orth = arr[:, 0], arr[:, 1], arr[:, 3]
+        todo = np.flatnonzero(((orth != lower) & (lemma == orth)) | (lemma == 0))
         if len(todo):
             folded = self._folded
             lemma[todo] = [folded[o] if o in folded else self._fold(o)
@@ -168,7 +180,7 @@ class NewPowerSignals:
             matches.extend(self._tokens(doc))
         for match_id, start, end in matches:
             found[(start, end, self.nlp.vocab.strings[match_id])] = None
-        spans = []
+        spans, table = [], []
         if found:
             keys = sorted(found)
             flags = self._context(context, [k[0] for k in keys])
@@ -178,30 +190,37 @@ class NewPowerSignals:
                     ext = span._
                     ext.negated, ext.hedged = negated, hedged
                 spans.append(span)
+                table.append((start, end, label, negated, hedged))
         doc.spans[self.spans_key] = spans
+        doc.spans[self.spans_key].attrs[CUE_TABLE] = table
         return doc
 
     def _context(self, context: np.ndarray, starts: Sequence[int]
                  ) -> list[tuple[bool, bool]]:
         """(negated, hedged) of the cues starting at ``starts``: look back up to
         ``window`` tokens, within the sentence and the clause. ``context`` holds the
-        doc's (lemma, lower, sent_start) rows."""
-        lemmas, lowers, sent_start = (context[:, k].tolist() for k in range(3))
-        out = []
-        for start in starts:
-            negated = hedged = False
-            for i in range(start - 1, max(start - self.window, 0) - 1, -1):
-                if sent_start[i + 1] == 1:  # token i is in the previous sentence
-                    break
-                lemma, lower = lemmas[i], lowers[i]
-                if lemma in _BREAK_IDS:
-                    break
-                if lemma in _NEGATOR_IDS or lower in _NEGATOR_IDS or self._ends_nt(lower):
-                    negated = True
-                if lemma in _HEDGE_IDS:
-                    hedged = True
-            out.append((negated, hedged))
-        return out
+        doc's (lemma, lower, sent_start) rows.
+
+        A token before a cue is looked at unless a clause break (the token itself
+        included) or a sentence start lies between it and the cue; all cues are done at
+        once, with a cumulative "stopped" mask over the window."""
+        if not len(starts):
+            return []
+        lemmas, lowers, sent_start = context[:, 0], context[:, 1], context[:, 2]
+        back = np.asarray(starts, dtype=np.int64)[:, None] - np.arange(1, self.window + 1)
+        inside = back >= 0
+        at = np.where(inside, back, 0)  # (outside the doc: a placeholder, masked below)
+        after = np.where(inside, back + 1, 0)  # the token after: it may start a sentence
+        lemma, lower = lemmas[at], lowers[at]
+        stop = ~inside | (sent_start[after] == 1) | sorted_member(lemma, _BREAK_SORTED)
+        seen = ~np.logical_or.accumulate(stop, axis=1)
+        negated = seen & (sorted_member(lemma, _NEGATOR_SORTED)
+                          | sorted_member(lower, _NEGATOR_SORTED))
+        rest = np.flatnonzero(seen & ~negated)  # forms still to test for a final n't
+        if len(rest):
+            negated.flat[rest] = [self._ends_nt(w) for w in lower.flat[rest].tolist()]
+        hedged = seen & sorted_member(lemma, _HEDGE_SORTED)
+        return list(zip(negated.any(axis=1).tolist(), hedged.any(axis=1).tolist()))
 
     def _ends_nt(self, lower: int) -> bool:
         """Does the word form (a lower-case hash) end in n't?"""

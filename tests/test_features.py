@@ -413,3 +413,38 @@ def test_docs_from_another_pipeline_equal_texts():
     a = PowerFeaturizer(min_df=1).fit_transform(docs)
     b = PowerFeaturizer(min_df=1).fit_transform(texts)
     np.testing.assert_array_equal(dense(a), dense(b))
+
+
+def test_analysis_reads_the_cue_table_or_falls_back_to_the_spans():
+    """Without the component's cue table (or when the group was edited since), the
+    cues are read from the spans themselves, with the same result."""
+    from spacy.tokens import Span
+
+    from newpower_nlp.features import analyze_docs
+    from newpower_nlp.signals import CUE_TABLE, DEFAULT_SPANS_KEY
+
+    text = ("We do not publish our accounts; members elect the council. "
+            "We may share every salary. The board decides.")
+    nlp = get_nlp()
+    fast = analyze_docs([nlp(text)])[0]
+    plain = nlp(text)
+    del plain.spans[DEFAULT_SPANS_KEY].attrs[CUE_TABLE]
+    slow = analyze_docs([plain])[0]
+    stale = nlp(text)
+    stale.spans[DEFAULT_SPANS_KEY].append(  # the table no longer matches the group
+        Span(stale, 0, 1, label="new_governance"))
+    edited = analyze_docs([stale])[0]
+    assert fast.cues and fast.cues == slow.cues
+    assert any(neg for *_, neg, _ in fast.cues) and any(h for *_, h in fast.cues)
+    for name in ("cue_tokens", "cue_labels", "cue_weights"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name))
+    assert len(edited.cues) == len(fast.cues) + 1
+
+
+def test_word_block_through_the_column_table_equals_column_selection(fitted):
+    """Kept word columns found through the dense bucket table are the fitted columns."""
+    table = fitted._word_columns()
+    keep = fitted.columns_["words"]
+    assert table.shape == (fitted.n_hash,)
+    np.testing.assert_array_equal(table[keep], np.arange(len(keep)))
+    assert (table >= 0).sum() == len(keep)

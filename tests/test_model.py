@@ -220,6 +220,15 @@ def test_compass_classes_and_predictions(clf):
     assert list(pred) == [COMPASS_CLASSES[k] for k in proba.argmax(axis=1)]
 
 
+def test_scores_give_the_compass_models_own_probabilities(clf):
+    """score_analyses computes label and compass scores in one product; the compass part
+    must equal what the fitted compass LogisticRegression itself says."""
+    analyses = clf.featurizer_.analyze(NEW_TEXTS)
+    scores = clf.score_analyses(analyses)
+    own = clf.compass_.predict_proba(clf.features(analyses))
+    np.testing.assert_allclose(scores.compass, own, rtol=1e-12, atol=1e-15)
+
+
 def test_unknown_compass_rows_are_left_out_of_the_compass_model():
     from newpower_nlp.model import UNKNOWN
 

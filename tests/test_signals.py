@@ -12,7 +12,7 @@ import spacy
 
 from newpower_nlp.labels import LABELS
 from newpower_nlp.pipeline import build_nlp
-from newpower_nlp.signals import DEFAULT_SPANS_KEY, NewPowerSignals, default_patterns
+from newpower_nlp.signals import CUE_TABLE, DEFAULT_SPANS_KEY, NewPowerSignals, default_patterns
 
 
 @pytest.fixture(scope="module")
@@ -369,3 +369,14 @@ def test_empty_or_malformed_pattern_raises_value_error(bad, custom_nlp):
     comp = custom_nlp.get_pipe("newpower_signals")
     with pytest.raises(ValueError, match="pattern"):
         comp.add_patterns([{"label": "platform", "pattern": bad}])
+
+
+def test_cue_table_repeats_every_span_with_its_flags(nlp):
+    doc = nlp("We do not publish our accounts. Members elect the council. "
+              "We hope to publish every salary.")
+    group = doc.spans[DEFAULT_SPANS_KEY]
+    table = group.attrs[CUE_TABLE]
+    assert len(table) == len(group) >= 3
+    assert [tuple(row) for row in table] == [
+        (s.start, s.end, s.label_, s._.negated, s._.hedged) for s in group]
+    assert any(row[3] for row in table) and any(row[4] for row in table)
