@@ -3,9 +3,9 @@
 It writes labelled cue spans to ``doc.spans["newpower"]``; each span's ``label_`` is the
 cue's label and two extensions say whether the cue is negated ("we do **not** publish",
 "**no longer** hierarchical") or hedged ("we **hope** to publish"). The group's
-``attrs["cue_table"]`` repeats the same facts as plain rows (see :data:`CUE_TABLE`). The lexicon is one
-JSONL file shipped with the package (``newpower_nlp/data/cues.jsonl``), one pattern a
-line, that you can read and extend::
+``attrs["cue_table"]`` repeats the same facts as plain rows (see :data:`CUE_TABLE`).
+The lexicon is one JSONL file shipped with the package
+(``newpower_nlp/data/cues.jsonl``), one pattern a line, that you can read and extend::
 
     {"label": "new_transparency", "pattern": "publish every salary"}
     {"label": "new_governance", "pattern": [{"LEMMA": "member"}, {"LEMMA": "vote"}]}
@@ -30,7 +30,8 @@ from spacy.tokens import Doc, Span
 from newpower_nlp.components import sorted_member
 from newpower_nlp.labels import LABELS
 
-__all__ = ["CUE_TABLE", "DEFAULT_SPANS_KEY", "NewPowerSignals", "default_patterns", "make_newpower_signals"]
+__all__ = ["CUE_TABLE", "DEFAULT_SPANS_KEY", "NewPowerSignals", "default_patterns",
+           "make_newpower_signals"]
 
 DEFAULT_SPANS_KEY = "newpower"
 #: Key of the span group's ``attrs`` entry that repeats every cue as a plain
