@@ -143,7 +143,9 @@ class ArraySentencizer(Sentencizer):
             if not len(doc):
                 continue
             new = np.where(np.asarray(starts, dtype=bool), 1, -1).astype(np.int64)
-            if not self.overwrite:
+            # keep boundaries set before (a fresh doc has none: only its first token is
+            # marked, and the rule marks it too)
+            if not self.overwrite and doc.has_annotation("SENT_START"):
                 old = doc.to_array([SENT_START]).astype(np.int64)
                 new = np.where(old != 0, old, new)
             doc.from_array([SENT_START], new.astype(np.uint64).reshape(-1, 1))
