@@ -27,7 +27,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 
-from newpower_nlp.components import sorted_member
+from newpower_nlp.components import HashCache, sorted_member
 from newpower_nlp.labels import LABELS
 
 __all__ = ["CUE_TABLE", "DEFAULT_SPANS_KEY", "NewPowerSignals", "default_patterns",
@@ -97,7 +97,7 @@ class NewPowerSignals:
         self._phrases = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._tokens = Matcher(nlp.vocab)
         self._lemma_table: dict[str, str] | None = None
-        self._folded: dict[int, int] = {}  # word form hash -> folded lemma hash
+        self._folded = HashCache()  # word form hash -> folded lemma hash
         self._nt: dict[int, bool] = {}  # lower-case form hash -> ends in n't
 
     # ------------------------------------------------------------------ set-up
@@ -154,21 +154,17 @@ class NewPowerSignals:
         lemma, lower, orth = arr[:, 0], arr[:, 1], arr[:, 3]
         todo = np.flatnonzero(((orth != lower) & (lemma == orth)) | (lemma == 0))
         if len(todo):
-            folded = self._folded
-            lemma[todo] = [folded[o] if o in folded else self._fold(o)
-                           for o in orth[todo].tolist()]
+            lemma[todo] = self._folded.lookup(orth[todo], self._fold)
             doc.from_array([LEMMA], lemma.reshape(-1, 1))
         return arr[:, :3]
 
     def _fold(self, orth: int) -> int:
-        """The case-folded lookup lemma of a word form, remembered by its hash."""
+        """The case-folded lookup lemma of a word form (remembered by ``_folded``)."""
         lower = self.nlp.vocab.strings[orth].lower()
         lemma = self._lemma_table.get(lower, lower)
         if not isinstance(lemma, str):
             lemma = lemma[0]
-        folded = self.nlp.vocab.strings.add(lemma.lower())
-        self._folded[orth] = folded
-        return folded
+        return self.nlp.vocab.strings.add(lemma.lower())
 
     # ------------------------------------------------------------------ matching
 
