@@ -16,7 +16,7 @@ import numpy as np
 from newpower_nlp.baselines import LexiconBaseline, TfidfBaseline
 from newpower_nlp.corpus import Record, load_corpus, split_files
 from newpower_nlp.errors import InputError
-from newpower_nlp.evaluate import EvalData, score_predictions
+from newpower_nlp.evaluate import EvalData, paired_bootstrap_macro_f1, score_predictions
 from newpower_nlp.features import PowerFeaturizer
 from newpower_nlp.labels import COMPASS_VALUES, LABELS, NO_COMPASS
 from newpower_nlp.model import NewPowerClassifier
@@ -88,11 +88,16 @@ def fit_model(train: EvalData, dev: EvalData, seed: int = 0,
     return model
 
 
-def _score(system: Any, data: EvalData, seed: int, proba: bool = True) -> dict[str, Any]:
-    p = system.predict_proba(data.texts) if proba and hasattr(system, "predict_proba") else None
+def _predict(system: Any, data: EvalData) -> tuple[np.ndarray, Any, np.ndarray | None]:
+    """(0/1 labels, compass, probabilities or None) of a system on ``data``."""
+    p = system.predict_proba(data.texts) if hasattr(system, "predict_proba") else None
     pred = (p >= system.thresholds_).astype(int) if p is not None else system.predict(data.texts)
-    return score_predictions(data, pred, system.predict_compass(data.texts), proba=p,
-                             seed=seed)
+    return pred, system.predict_compass(data.texts), p
+
+
+def _score(system: Any, data: EvalData, seed: int) -> dict[str, Any]:
+    pred, compass, p = _predict(system, data)
+    return score_predictions(data, pred, compass, proba=p, seed=seed)
 
 
 def evaluate_systems(model: NewPowerClassifier, train: EvalData, dev: EvalData,
@@ -104,8 +109,15 @@ def evaluate_systems(model: NewPowerClassifier, train: EvalData, dev: EvalData,
         systems["lexicon"] = LexiconBaseline().fit(train.texts, train.y, train.compass)
         tfidf = TfidfBaseline(random_state=seed).fit(train.texts, train.y, train.compass)
         systems["tfidf_lr"] = tfidf.tune_thresholds(dev.texts, dev.y) if len(dev) else tfidf
-    return {name: {set_name: _score(system, data, seed) for set_name, data in sets.items()}
-            for name, system in systems.items()}
+    scores: dict[str, dict[str, Any]] = {name: {} for name in systems}
+    for set_name, data in sets.items():
+        preds = {name: _predict(system, data) for name, system in systems.items()}
+        for name, (pred, compass, p) in preds.items():
+            scores[name][set_name] = score_predictions(data, pred, compass, proba=p, seed=seed)
+        scores["model"][set_name]["paired"] = {
+            name: paired_bootstrap_macro_f1(data.y, preds["model"][0], pred, seed=seed)
+            for name, (pred, _, _) in preds.items() if name != "model"}
+    return scores
 
 
 def train_model(corpus_dir: str | Path | None = None, extra: Sequence[Record] = (),
@@ -163,6 +175,10 @@ def _summary(scores: dict[str, Any]) -> dict[str, Any]:
         "compass_accuracy": round(scores["compass"]["accuracy"], 4),
         "per_label_f1": {n: round(v["f1"], 4) for n, v in scores["per_label"].items()},
         **({"ece": round(scores["calibration"]["ece"], 4)} if "calibration" in scores else {}),
+        **({"vs_baselines": {
+            name: {"diff": round(v["diff"], 4), "ci95": [round(c, 4) for c in v["ci95"]],
+                   "share_ahead": round(v["share_ahead"], 3)}
+            for name, v in scores["paired"].items()}} if scores.get("paired") else {}),
     }
 
 
