@@ -61,9 +61,10 @@ class EvalData:
 def label_scores(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
     """Per-label precision, recall, F1 and support; micro, macro and samples averages."""
     p, r, f, s = precision_recall_fscore_support(y, pred, average=None, zero_division=0)
+    predicted = np.asarray(pred).sum(axis=0)
     per_label = {
         name: {"precision": float(p[j]), "recall": float(r[j]), "f1": float(f[j]),
-               "support": int(s[j])}
+               "support": int(s[j]), "predicted": int(predicted[j])}
         for j, name in enumerate(LABELS)
     }
     out: dict[str, Any] = {"per_label": per_label}

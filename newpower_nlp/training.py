@@ -140,8 +140,7 @@ def train_model(corpus_dir: str | Path | None = None, extra: Sequence[Record] = 
         for name, fparams in ABLATIONS.items():
             ablated = fit_model(train, dev, seed=seed, featurizer_params=fparams,
                                 **(params or {}))
-            scores[name] = {s: _score(ablated, d, seed) for s, d in sets.items()
-                            if s != "dev"}
+            scores[name] = {s: _score(ablated, d, seed) for s, d in sets.items()}
     files = split_files(corpus_dir)
     meta = {
         "name": "newpower-nlp",
