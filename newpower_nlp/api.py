@@ -137,7 +137,7 @@ class Model:
                 labels=labels,
                 thresholds=dict(threshold_map),
                 orientation=orientation(labels),
-                new_power_score=round(new_power_score({n: probs[n] for n in LABELS}), 4),
+                new_power_score=round(new_power_score(probs), 4),
                 compass=compass,
                 compass_probabilities=cp,
                 compass_axes={"model": round(model_axis, 4), "values": round(values_axis, 4)},

@@ -32,7 +32,13 @@ from spacy.strings import get_string_id
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-__all__ = ["ArraySentencizer", "CachedLookupLemmatizer", "HashCache", "sorted_member"]
+__all__ = ["ArraySentencizer", "CachedLookupLemmatizer", "HashCache", "sorted_ids",
+           "sorted_member"]
+
+
+def sorted_ids(strings: Iterable[str]) -> np.ndarray:
+    """The spaCy hashes of ``strings``, as a sorted array (for :func:`sorted_member`)."""
+    return np.array(sorted(get_string_id(s) for s in strings), dtype=np.uint64)
 
 
 def sorted_member(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
@@ -113,8 +119,7 @@ class ArraySentencizer(Sentencizer):
         chars = frozenset(self.punct_chars)
         if getattr(self, "_punct_for", None) != chars:
             self._punct_for = chars
-            self._punct_hashes = np.array(sorted(get_string_id(c) for c in chars),
-                                          dtype=np.uint64)
+            self._punct_hashes = sorted_ids(chars)
         return self._punct_hashes
 
     def predict(self, docs: Iterable[Doc]) -> list[np.ndarray]:

@@ -110,16 +110,24 @@ def expected_calibration_error(y: np.ndarray, proba: np.ndarray, n_bins: int = 1
     return {"ece": float(ece), "bins": bins}
 
 
+def _resampled_macro_f1(y: np.ndarray, preds: Sequence[np.ndarray], n_boot: int,
+                        seed: int) -> np.ndarray:
+    """Macro-F1 of each prediction matrix on ``n_boot`` resamples of the documents (the
+    same resamples for all), shape ``(n_boot, len(preds))``."""
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    scores = np.empty((n_boot, len(preds)))
+    for b in range(n_boot):
+        idx = rng.integers(0, n, n)
+        scores[b] = [f1_score(y[idx], p[idx], average="macro", zero_division=0)
+                     for p in preds]
+    return scores
+
+
 def bootstrap_macro_f1(y: np.ndarray, pred: np.ndarray, n_boot: int = 1000, seed: int = 0
                        ) -> tuple[float, float]:
     """95% percentile bootstrap interval of macro-F1 (documents resampled)."""
-    rng = np.random.default_rng(seed)
-    n = len(y)
-    scores = np.empty(n_boot)
-    for b in range(n_boot):
-        idx = rng.integers(0, n, n)
-        scores[b] = f1_score(y[idx], pred[idx], average="macro", zero_division=0)
-    lo, hi = np.percentile(scores, [2.5, 97.5])
+    lo, hi = np.percentile(_resampled_macro_f1(y, [pred], n_boot, seed)[:, 0], [2.5, 97.5])
     return float(lo), float(hi)
 
 
@@ -128,13 +136,8 @@ def paired_bootstrap_macro_f1(y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndar
     """Macro-F1 of system a minus system b on the same documents, with a 95% percentile
     bootstrap interval (each resample scores both systems on the same documents) and the
     share of resamples in which a is ahead."""
-    rng = np.random.default_rng(seed)
-    n = len(y)
-    diffs = np.empty(n_boot)
-    for b in range(n_boot):
-        idx = rng.integers(0, n, n)
-        diffs[b] = (f1_score(y[idx], pred_a[idx], average="macro", zero_division=0)
-                    - f1_score(y[idx], pred_b[idx], average="macro", zero_division=0))
+    scores = _resampled_macro_f1(y, [pred_a, pred_b], n_boot, seed)
+    diffs = scores[:, 0] - scores[:, 1]
     diff = (f1_score(y, pred_a, average="macro", zero_division=0)
             - f1_score(y, pred_b, average="macro", zero_division=0))
     lo, hi = np.percentile(diffs, [2.5, 97.5])

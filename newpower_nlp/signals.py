@@ -24,10 +24,9 @@ import srsly
 from spacy.attrs import LEMMA, LOWER, ORTH, SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
-from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 
-from newpower_nlp.components import HashCache, sorted_member
+from newpower_nlp.components import HashCache, sorted_ids, sorted_member
 from newpower_nlp.labels import LABELS
 
 __all__ = ["CUE_TABLE", "DEFAULT_SPANS_KEY", "NewPowerSignals", "default_patterns",
@@ -45,15 +44,9 @@ NEGATORS = frozenset({"not", "n't", "n\u2019t", "no", "never", "without", "nor",
 HEDGES = frozenset({"may", "might", "could", "would", "aim", "hope", "plan", "seek", "strive",
                     "aspire", "wish", "intend", "promise", "claim", "consider", "explore"})
 _CLAUSE_BREAKS = frozenset({",", ";", ":", "but", "and", "while", "whereas", "—", "-"})
-
-
-def _sorted_ids(words: frozenset[str]) -> np.ndarray:
-    return np.array(sorted(get_string_id(w) for w in words), dtype=np.uint64)
-
-
-_NEGATOR_SORTED = _sorted_ids(NEGATORS)
-_HEDGE_SORTED = _sorted_ids(HEDGES)
-_BREAK_SORTED = _sorted_ids(_CLAUSE_BREAKS)
+_NEGATOR_SORTED = sorted_ids(NEGATORS)
+_HEDGE_SORTED = sorted_ids(HEDGES)
+_BREAK_SORTED = sorted_ids(_CLAUSE_BREAKS)
 
 
 def default_patterns() -> list[dict[str, Any]]:
