@@ -23,6 +23,7 @@ which also calibrates it. The sentence scores are the evidence shown to users.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -171,6 +172,11 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
             C=self.compass_C, class_weight=self.class_weight, max_iter=3000,
             random_state=self.random_state,
         ).fit(docs[known], targets[known])
+        # the weight matrices are saved in float32 (half the file); round them now so
+        # that the model in memory and the model loaded from disk score identically
+        self.doc_coef_ = _float32_exact(self.doc_coef_)
+        self.sent_coef_ = _float32_exact(self.sent_coef_)
+        self.compass_.coef_ = _float32_exact(self.compass_.coef_)
         self.n_features_in_ = docs.shape[1]
         return self
 
@@ -311,7 +317,21 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         state = self.__dict__.copy()
         state.pop("_oof", None)
         state.pop("_stacked", None)
+        for name in _WEIGHTS:
+            if name in state:
+                state[name] = state[name].astype(np.float32)
+        if "compass_" in state:
+            state["compass_"] = copy.copy(state["compass_"])
+            state["compass_"].coef_ = state["compass_"].coef_.astype(np.float32)
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for name in _WEIGHTS:
+            if name in self.__dict__:
+                setattr(self, name, np.asarray(getattr(self, name), dtype=np.float64))
+        if "compass_" in self.__dict__:
+            self.compass_.coef_ = np.asarray(self.compass_.coef_, dtype=np.float64)
 
     @staticmethod
     def compass_axes(proba: np.ndarray, classes: Sequence[str]) -> tuple[float, float]:
@@ -334,6 +354,16 @@ class Scores:
     proba: np.ndarray  # (n, 17) label probabilities
     compass: np.ndarray  # (n, classes) compass probabilities
     sentences: list[np.ndarray]  # per text, (its sentences, 17) sentence-model scores
+
+
+#: The weight matrices that are stored in float32 (with the compass model's ``coef_``).
+_WEIGHTS = ("doc_coef_", "sent_coef_")
+
+
+def _float32_exact(weights: np.ndarray) -> np.ndarray:
+    """``weights`` rounded to float32 precision, kept as float64 (storing them in float32
+    then loses nothing)."""
+    return np.asarray(weights, dtype=np.float32).astype(np.float64)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

@@ -331,6 +331,18 @@ def test_save_load_round_trip_gives_identical_probabilities(clf, model_dir):
     assert loaded.get_params(deep=False).keys() == clf.get_params(deep=False).keys()
 
 
+def test_weights_are_stored_in_float32_and_loaded_back_exactly(clf, model_dir):
+    state = clf.__getstate__()
+    assert state["doc_coef_"].dtype == state["sent_coef_"].dtype == np.float32
+    assert state["compass_"].coef_.dtype == np.float32
+    assert clf.compass_.coef_.dtype == np.float64  # the fitted model is left as it was
+    loaded, _ = load_classifier(model_dir)
+    for name in ("doc_coef_", "sent_coef_"):
+        assert getattr(loaded, name).dtype == np.float64
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(clf, name))
+    np.testing.assert_array_equal(loaded.compass_.coef_, clf.compass_.coef_)
+
+
 def test_save_load_keeps_tuned_thresholds(tmp_path):
     clf = fit_tiny().tune_thresholds(DEV_TEXTS, DEV_Y)
     save_classifier(clf, tmp_path / "m", {"version": "tuned"})
