@@ -317,21 +317,10 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         state = self.__dict__.copy()
         state.pop("_oof", None)
         state.pop("_stacked", None)
-        for name in _WEIGHTS:
-            if name in state:
-                state[name] = state[name].astype(np.float32)
-        if "compass_" in state:
-            state["compass_"] = copy.copy(state["compass_"])
-            state["compass_"].coef_ = state["compass_"].coef_.astype(np.float32)
-        return state
+        return _cast_weights(state, np.float32)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for name in _WEIGHTS:
-            if name in self.__dict__:
-                setattr(self, name, np.asarray(getattr(self, name), dtype=np.float64))
-        if "compass_" in self.__dict__:
-            self.compass_.coef_ = np.asarray(self.compass_.coef_, dtype=np.float64)
+        super().__setstate__(_cast_weights(dict(state), np.float64))
 
     @staticmethod
     def compass_axes(proba: np.ndarray, classes: Sequence[str]) -> tuple[float, float]:
@@ -358,6 +347,18 @@ class Scores:
 
 #: The weight matrices that are stored in float32 (with the compass model's ``coef_``).
 _WEIGHTS = ("doc_coef_", "sent_coef_")
+
+
+def _cast_weights(state: dict[str, Any], dtype: type) -> dict[str, Any]:
+    """``state`` with its weight matrices and the compass model's ``coef_`` in ``dtype``
+    (the compass model is copied, so the one in a fitted model is left as it was)."""
+    for name in _WEIGHTS:
+        if name in state:
+            state[name] = np.asarray(state[name], dtype=dtype)
+    if "compass_" in state:
+        compass = state["compass_"] = copy.copy(state["compass_"])
+        compass.coef_ = np.asarray(compass.coef_, dtype=dtype)
+    return state
 
 
 def _float32_exact(weights: np.ndarray) -> np.ndarray:
