@@ -18,7 +18,7 @@ annotations as the spaCy components they replace.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from spacy.pipeline import Sentencizer
 from spacy.pipeline.lemmatizer import Lemmatizer
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
+from spacy.util import minibatch
 from spacy.vocab import Vocab
 
 __all__ = ["ArraySentencizer", "CachedLookupLemmatizer", "HashCache", "sorted_ids",
@@ -123,22 +124,30 @@ class ArraySentencizer(Sentencizer):
         return self._punct_hashes
 
     def predict(self, docs: Iterable[Doc]) -> list[np.ndarray]:
-        """One boolean array per doc: does the token start a sentence?"""
-        return [self._starts(doc) for doc in docs]
-
-    def _starts(self, doc: Doc) -> np.ndarray:
-        n = len(doc)
-        starts = np.zeros(n, dtype=bool)
-        if not n:
-            return starts
-        arr = doc.to_array([ORTH, IS_PUNCT])
+        """One boolean array per doc: does the token start a sentence? (The docs of a
+        batch are done together, on their arrays laid end to end.)"""
+        docs = list(docs)
+        lengths = np.array([len(doc) for doc in docs], dtype=np.int64)
+        bounds = np.cumsum(lengths)[:-1]
+        if not lengths.sum():
+            return np.split(np.zeros(0, dtype=bool), bounds)
+        arr = np.concatenate([doc.to_array([ORTH, IS_PUNCT]).reshape(-1, 2)
+                              for doc in docs])
+        first = np.concatenate([[0], bounds])[lengths > 0]  # first token of each doc
         final = sorted_member(arr[:, 0], self._punct_ids())
-        wordlike = np.flatnonzero(~final & (arr[:, 1] == 0))
+        # sentence-final characters seen so far, counted from the start of each doc
         seen = np.cumsum(final)
-        before = np.concatenate([[0], seen[wordlike[:-1]]]) if len(wordlike) else wordlike
+        seen -= np.repeat(seen[first] - final[first], lengths[lengths > 0])
+        wordlike = np.flatnonzero(~final & (arr[:, 1] == 0))
+        before = np.zeros(len(wordlike), dtype=seen.dtype)  # the count at the last one
+        if len(wordlike) > 1:
+            same_doc = np.searchsorted(first, wordlike[1:], side="right") == np.searchsorted(
+                first, wordlike[:-1], side="right")
+            before[1:] = np.where(same_doc, seen[wordlike[:-1]], 0)
+        starts = np.zeros(len(arr), dtype=bool)
         starts[wordlike[seen[wordlike] > before]] = True
-        starts[0] = True
-        return starts
+        starts[first] = True
+        return np.split(starts, bounds)
 
     def set_annotations(self, docs: Iterable[Doc] | Doc, batch_tag_ids: Any) -> None:
         """Write the predicted starts (1) and non-starts (-1) to the docs."""
@@ -196,13 +205,32 @@ class CachedLookupLemmatizer(Lemmatizer):
 
     def __call__(self, doc: Doc) -> Doc:
         """Set ``token.lemma`` on every token (unless set already and not overwriting)."""
+        self._lemmatize([doc])
+        return doc
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
+        """Lemmatize a stream of docs, ``batch_size`` at a time (one table look-up pass
+        per batch)."""
+        error_handler = self.get_error_handler()
+        for docs in minibatch(stream, size=batch_size):
+            try:
+                self._lemmatize(docs)
+                yield from docs
+            except Exception as e:
+                error_handler(self.name, self, docs, e)
+
+    def _lemmatize(self, docs: list[Doc]) -> None:
         if not self._validated:
             self._validate_tables(Errors.E1004)
-        if not len(doc):
-            return doc
-        arr = doc.to_array([ORTH, LEMMA])
+        docs = [doc for doc in docs if len(doc)]
+        if not docs:
+            return
+        arr = np.concatenate([doc.to_array([ORTH, LEMMA]).reshape(-1, 2) for doc in docs])
         lemmas = self._cache.lookup(arr[:, 0], self._learn)
         if not self.overwrite:
             lemmas = np.where(arr[:, 1] == 0, lemmas, arr[:, 1])
-        doc.from_array([LEMMA], lemmas.reshape(-1, 1))
-        return doc
+        start = 0
+        for doc in docs:
+            end = start + len(doc)
+            doc.from_array([LEMMA], lemmas[start:end].reshape(-1, 1))
+            start = end

@@ -14,7 +14,7 @@ A string pattern is a phrase matched on case-folded lemmas (write it naturally: 
 lemmatized with the same pipeline); a list is a ``Matcher`` token pattern.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from spacy.attrs import LEMMA, LOWER, ORTH, SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
+from spacy.util import minibatch
 
 from newpower_nlp.components import HashCache, sorted_ids, sorted_member
 from newpower_nlp.labels import LABELS
@@ -126,16 +127,16 @@ class NewPowerSignals:
         for name, proc in self.nlp.pipeline:
             if name == "lemmatizer":
                 doc = proc(doc)
-        self._fold_lemmas(doc)
+        self._fold_lemmas([doc])
         return doc
 
-    def _fold_lemmas(self, doc: Doc) -> np.ndarray:
+    def _fold_lemmas(self, docs: Sequence[Doc]) -> list[np.ndarray]:
         """Case-fold lemmas, so that cues match in any case ("MEMBERS ELECT"); return
-        the doc's (lemma, lower, sent_start) rows, lemmas folded.
+        each doc's (lemma, lower, sent_start) rows, lemmas folded.
 
-        Only tokens that need it are touched (found with one vectorized pass): those
-        the lookup table left unchanged although they are not lower case, and those
-        whose lemma is not lower case.
+        Only tokens that need it are touched (found with one vectorized pass over the
+        docs' arrays laid end to end): those the lookup table left unchanged although
+        they are not lower case, and those whose lemma is not lower case.
         """
         if self._lemma_table is None:
             self._lemma_table = {}
@@ -143,13 +144,21 @@ class NewPowerSignals:
                 lookups = self.nlp.get_pipe("lemmatizer").lookups
                 if lookups.has_table("lemma_lookup"):
                     self._lemma_table = lookups.get_table("lemma_lookup")
-        arr = doc.to_array([LEMMA, LOWER, SENT_START, ORTH]).reshape(-1, 4)
+        lengths = [len(doc) for doc in docs]
+        arr = np.concatenate([doc.to_array([LEMMA, LOWER, SENT_START, ORTH]).reshape(-1, 4)
+                              for doc in docs])
         lemma, lower, orth = arr[:, 0], arr[:, 1], arr[:, 3]
         todo = np.flatnonzero(((orth != lower) & (lemma == orth)) | (lemma == 0))
         if len(todo):
             lemma[todo] = self._folded.lookup(orth[todo], self._fold)
-            doc.from_array([LEMMA], lemma.reshape(-1, 1))
-        return arr[:, :3]
+        bounds = np.cumsum(lengths)[:-1]
+        changed = np.bincount(np.searchsorted(bounds, todo, side="right"),
+                              minlength=len(docs))
+        rows = np.split(arr[:, :3], bounds)
+        for doc, doc_rows, n_changed in zip(docs, rows, changed.tolist()):
+            if n_changed:
+                doc.from_array([LEMMA], np.ascontiguousarray(doc_rows[:, :1]))
+        return rows
 
     def _fold(self, orth: int) -> int:
         """The case-folded lookup lemma of a word form (remembered by ``_folded``)."""
@@ -162,8 +171,21 @@ class NewPowerSignals:
     # ------------------------------------------------------------------ matching
 
     def __call__(self, doc: Doc) -> Doc:
+        """Write the cue spans of ``doc`` to ``doc.spans[spans_key]``."""
         _ensure_extensions()
-        context = self._fold_lemmas(doc)
+        return self._match(doc, self._fold_lemmas([doc])[0])
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        """Process a stream of docs, ``batch_size`` at a time (the lemmas of a batch are
+        folded in one pass)."""
+        _ensure_extensions()
+        for batch in minibatch(docs, size=batch_size):
+            for doc, context in zip(batch, self._fold_lemmas(batch)):
+                yield self._match(doc, context)
+
+    def _match(self, doc: Doc, context: np.ndarray) -> Doc:
+        """Match the cues of a doc whose lemmas are folded (``context``: its
+        (lemma, lower, sent_start) rows)."""
         found: dict[tuple[int, int, str], None] = {}
         matches = list(self._phrases(doc))
         if len(self._tokens):
@@ -220,11 +242,6 @@ class NewPowerSignals:
             got = self._nt[lower] = bool(
                 lower in strings and strings[lower].endswith(("n't", "n\u2019t")))
         return got
-
-    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterable[Doc]:
-        """Process a stream of docs."""
-        for doc in docs:
-            yield self(doc)
 
     # ------------------------------------------------------------------ persistence
 

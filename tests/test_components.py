@@ -62,6 +62,20 @@ def test_same_sentences_lemmas_and_cues_as_spacy_components(pipelines, texts):
     assert compared == len(texts)
 
 
+def test_batched_pipe_gives_the_same_annotations_as_one_doc_at_a_time(pipelines):
+    # the components process a batch on its docs' arrays laid end to end: nothing may
+    # leak from one doc to the next (a sentence end, a lemma, a cue)
+    _, fast = pipelines
+    texts = ODD_TEXTS + ODD_TEXTS[::-1]
+    for batch_size in (1, 3, len(texts)):
+        for a, text in zip(fast.pipe(texts, batch_size=batch_size), texts, strict=True):
+            b = fast(text)
+            assert np.array_equal(a.to_array([SENT_START]), b.to_array([SENT_START])), text
+            assert [t.lemma_ for t in a] == [t.lemma_ for t in b], text
+            assert (a.spans[DEFAULT_SPANS_KEY].attrs["cue_table"]
+                    == b.spans[DEFAULT_SPANS_KEY].attrs["cue_table"]), text
+
+
 def test_array_sentencizer_matches_spacy_sentencizer_alone():
     ref = spacy.blank("en")
     ref.add_pipe("sentencizer")
