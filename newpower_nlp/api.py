@@ -28,6 +28,7 @@ __all__ = ["Model", "classify", "load_model"]
 
 #: How many evidence sentences are kept per predicted label.
 EVIDENCE_PER_LABEL = 2
+_LABEL_INDEX = {name: j for j, name in enumerate(LABELS)}
 
 
 def _check_text(text: Any, where: str = "text") -> str:
@@ -150,21 +151,25 @@ class Model:
                   ) -> dict[str, list[Evidence]]:
         if scores is None or not labels or not a.sents:
             return {}
-        columns = [LABELS.index(label) for label in labels]
+        chosen = scores[:, [_LABEL_INDEX[label] for label in labels]]
         # the best sentences of every predicted label at once (stable: ties keep order)
-        top = np.argsort(-scores[:, columns], axis=0, kind="stable")[:EVIDENCE_PER_LABEL]
+        top = np.argsort(-chosen, axis=0, kind="stable")[:EVIDENCE_PER_LABEL]
+        best = np.take_along_axis(chosen, top, axis=0)
+        cues: dict[str, list[tuple[int, int]]] = {}
+        for cs, ce, lab, neg, _ in a.cues:
+            if not neg:
+                cues.setdefault(lab, []).append((cs, ce))
+        text, sents = a.text, a.sents
         out: dict[str, list[Evidence]] = {}
-        for c, (label, j) in enumerate(zip(labels, columns)):
-            label_cues = [(cs, ce) for cs, ce, lab, neg, _ in a.cues
-                          if lab == label and not neg]
+        for label, rows, values in zip(labels, top.T.tolist(), best.T.tolist()):
+            label_cues = cues.get(label, ())
             items = []
-            for k in top[:, c].tolist():
-                _, _, start, end = a.sents[k]
+            for k, value in zip(rows, values):
+                start, end = sents[k][2], sents[k][3]
                 items.append(Evidence(
-                    label=label, sentence=a.text[start:end], start=start, end=end,
-                    score=round(_sigmoid(float(scores[k, j])), 4),
-                    cues=tuple((cs, ce) for cs, ce in label_cues
-                               if start <= cs and ce <= end)))
+                    label=label, sentence=text[start:end], start=start, end=end,
+                    score=round(_sigmoid(value), 4),
+                    cues=tuple(c for c in label_cues if start <= c[0] and c[1] <= end)))
             out[label] = items
         return out
 

@@ -124,30 +124,22 @@ class ArraySentencizer(Sentencizer):
         return self._punct_hashes
 
     def predict(self, docs: Iterable[Doc]) -> list[np.ndarray]:
-        """One boolean array per doc: does the token start a sentence? (The docs of a
-        batch are done together, on their arrays laid end to end.)"""
-        docs = list(docs)
-        lengths = np.array([len(doc) for doc in docs], dtype=np.int64)
-        bounds = np.cumsum(lengths)[:-1]
-        if not lengths.sum():
-            return np.split(np.zeros(0, dtype=bool), bounds)
-        arr = np.concatenate([doc.to_array([ORTH, IS_PUNCT]).reshape(-1, 2)
-                              for doc in docs])
-        first = np.concatenate([[0], bounds])[lengths > 0]  # first token of each doc
+        """One boolean array per doc: does the token start a sentence?"""
+        return [self._starts(doc) for doc in docs]
+
+    def _starts(self, doc: Doc) -> np.ndarray:
+        n = len(doc)
+        starts = np.zeros(n, dtype=bool)
+        if not n:
+            return starts
+        arr = doc.to_array([ORTH, IS_PUNCT])
         final = sorted_member(arr[:, 0], self._punct_ids())
-        # sentence-final characters seen so far, counted from the start of each doc
-        seen = np.cumsum(final)
-        seen -= np.repeat(seen[first] - final[first], lengths[lengths > 0])
         wordlike = np.flatnonzero(~final & (arr[:, 1] == 0))
-        before = np.zeros(len(wordlike), dtype=seen.dtype)  # the count at the last one
-        if len(wordlike) > 1:
-            same_doc = np.searchsorted(first, wordlike[1:], side="right") == np.searchsorted(
-                first, wordlike[:-1], side="right")
-            before[1:] = np.where(same_doc, seen[wordlike[:-1]], 0)
-        starts = np.zeros(len(arr), dtype=bool)
+        seen = np.cumsum(final)
+        before = np.concatenate([[0], seen[wordlike[:-1]]]) if len(wordlike) else wordlike
         starts[wordlike[seen[wordlike] > before]] = True
-        starts[first] = True
-        return np.split(starts, bounds)
+        starts[0] = True
+        return starts
 
     def set_annotations(self, docs: Iterable[Doc] | Doc, batch_tag_ids: Any) -> None:
         """Write the predicted starts (1) and non-starts (-1) to the docs."""

@@ -24,7 +24,7 @@ import srsly
 from spacy.attrs import LEMMA, LOWER, ORTH, SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, SpanGroup
 from spacy.util import minibatch
 
 from newpower_nlp.components import HashCache, sorted_ids, sorted_member
@@ -92,7 +92,7 @@ class NewPowerSignals:
         self._tokens = Matcher(nlp.vocab)
         self._lemma_table: dict[str, str] | None = None
         self._folded = HashCache()  # word form hash -> folded lemma hash
-        self._nt: dict[int, bool] = {}  # lower-case form hash -> ends in n't
+        self._nt = HashCache()  # lower-case form hash -> 1 if it ends in n't, else 0
 
     # ------------------------------------------------------------------ set-up
 
@@ -203,8 +203,8 @@ class NewPowerSignals:
                     ext.negated, ext.hedged = negated, hedged
                 spans.append(span)
                 table.append((start, end, label, negated, hedged))
-        doc.spans[self.spans_key] = spans
-        doc.spans[self.spans_key].attrs[CUE_TABLE] = table
+        doc.spans[self.spans_key] = SpanGroup(doc, name=self.spans_key,
+                                              attrs={CUE_TABLE: table}, spans=spans)
         return doc
 
     def _context(self, context: np.ndarray, starts: Sequence[int]
@@ -230,18 +230,14 @@ class NewPowerSignals:
                           | sorted_member(lower, _NEGATOR_SORTED))
         rest = np.flatnonzero(seen & ~negated)  # forms still to test for a final n't
         if len(rest):
-            negated.flat[rest] = [self._ends_nt(w) for w in lower.flat[rest].tolist()]
+            negated.flat[rest] = self._nt.lookup(lower.flat[rest], self._ends_nt) == 1
         hedged = seen & sorted_member(lemma, _HEDGE_SORTED)
         return list(zip(negated.any(axis=1).tolist(), hedged.any(axis=1).tolist()))
 
-    def _ends_nt(self, lower: int) -> bool:
-        """Does the word form (a lower-case hash) end in n't?"""
-        got = self._nt.get(lower)
-        if got is None:
-            strings = self.nlp.vocab.strings
-            got = self._nt[lower] = bool(
-                lower in strings and strings[lower].endswith(("n't", "n\u2019t")))
-        return got
+    def _ends_nt(self, lower: int) -> int:
+        """1 if the word form (a lower-case hash) ends in n't, else 0."""
+        strings = self.nlp.vocab.strings
+        return int(lower in strings and strings[lower].endswith(("n't", "n\u2019t")))
 
     # ------------------------------------------------------------------ persistence
 
