@@ -34,7 +34,7 @@ from spacy.util import minibatch
 from spacy.vocab import Vocab
 
 __all__ = ["ArraySentencizer", "CachedLookupLemmatizer", "HashCache", "sorted_ids",
-           "sorted_member"]
+           "sorted_member", "stacked_arrays"]
 
 
 def sorted_ids(strings: Iterable[str]) -> np.ndarray:
@@ -49,6 +49,14 @@ def sorted_member(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
         return np.zeros(values.shape, dtype=bool)
     pos = np.minimum(np.searchsorted(sorted_ids, values), len(sorted_ids) - 1)
     return sorted_ids[pos] == values
+
+
+def stacked_arrays(docs: Iterable[Doc], attrs: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The ``attrs`` arrays of ``docs`` laid end to end (one row a token), and where each
+    doc after the first starts (for ``np.split``)."""
+    docs = list(docs)
+    arr = np.concatenate([doc.to_array(attrs).reshape(-1, len(attrs)) for doc in docs])
+    return arr, np.cumsum([len(doc) for doc in docs])[:-1]
 
 
 class HashCache:
@@ -217,12 +225,9 @@ class CachedLookupLemmatizer(Lemmatizer):
         docs = [doc for doc in docs if len(doc)]
         if not docs:
             return
-        arr = np.concatenate([doc.to_array([ORTH, LEMMA]).reshape(-1, 2) for doc in docs])
+        arr, bounds = stacked_arrays(docs, [ORTH, LEMMA])
         lemmas = self._cache.lookup(arr[:, 0], self._learn)
         if not self.overwrite:
             lemmas = np.where(arr[:, 1] == 0, lemmas, arr[:, 1])
-        start = 0
-        for doc in docs:
-            end = start + len(doc)
-            doc.from_array([LEMMA], lemmas[start:end].reshape(-1, 1))
-            start = end
+        for doc, part in zip(docs, np.split(lemmas, bounds)):
+            doc.from_array([LEMMA], part.reshape(-1, 1))

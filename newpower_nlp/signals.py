@@ -27,7 +27,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.util import minibatch
 
-from newpower_nlp.components import HashCache, sorted_ids, sorted_member
+from newpower_nlp.components import HashCache, sorted_ids, sorted_member, stacked_arrays
 from newpower_nlp.labels import LABELS
 
 __all__ = ["CUE_TABLE", "DEFAULT_SPANS_KEY", "NewPowerSignals", "default_patterns",
@@ -144,14 +144,11 @@ class NewPowerSignals:
                 lookups = self.nlp.get_pipe("lemmatizer").lookups
                 if lookups.has_table("lemma_lookup"):
                     self._lemma_table = lookups.get_table("lemma_lookup")
-        lengths = [len(doc) for doc in docs]
-        arr = np.concatenate([doc.to_array([LEMMA, LOWER, SENT_START, ORTH]).reshape(-1, 4)
-                              for doc in docs])
+        arr, bounds = stacked_arrays(docs, [LEMMA, LOWER, SENT_START, ORTH])
         lemma, lower, orth = arr[:, 0], arr[:, 1], arr[:, 3]
         todo = np.flatnonzero(((orth != lower) & (lemma == orth)) | (lemma == 0))
         if len(todo):
             lemma[todo] = self._folded.lookup(orth[todo], self._fold)
-        bounds = np.cumsum(lengths)[:-1]
         changed = np.bincount(np.searchsorted(bounds, todo, side="right"),
                               minlength=len(docs))
         rows = np.split(arr[:, :3], bounds)
