@@ -29,7 +29,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LEMMA, LENGTH, LOWER, SENT_START
 from spacy.tokens import Doc
+from spacy.util import minibatch
 
+from newpower_nlp.components import stacked_arrays
 from newpower_nlp.errors import TextTypeError
 from newpower_nlp.labels import LABEL_INFO, LABELS
 from newpower_nlp.signals import CUE_TABLE
@@ -68,53 +70,70 @@ class Analysis:
         return int(len(self.lemmas))
 
 
-def _analyze(doc: Doc, text: str | None = None, spans_key: str = "newpower") -> Analysis:
-    n = len(doc)
-    arr = (doc.to_array([LEMMA, LOWER, IS_PUNCT, IS_SPACE, IDX, LENGTH, SENT_START]) if n
-           else np.zeros((0, 7), dtype=np.uint64))
+_ATTRS = [LEMMA, LOWER, IS_PUNCT, IS_SPACE, IDX, LENGTH, SENT_START]
+
+
+def _analyze_batch(docs: Sequence[Doc], texts: Sequence[str | None],
+                   spans_key: str = "newpower") -> list[Analysis]:
+    """Analyses of a batch of docs, computed on their token arrays laid end to end (one
+    pass of array operations for the whole batch, then a slice per doc)."""
+    arr, _ = stacked_arrays(docs, _ATTRS)
+    lengths = np.array([len(doc) for doc in docs], dtype=np.int64)
+    doc_start = np.concatenate([[0], np.cumsum(lengths)])  # token offset of each doc
     keep = (arr[:, 2] == 0) & (arr[:, 3] == 0)
+    # kept[p] = number of kept tokens before token p of the batch (p may be the end)
+    kept_before = np.concatenate([[0], np.cumsum(keep)])
     kept = np.flatnonzero(keep)
-    # rank[i] = number of kept tokens before token i
-    rank = np.cumsum(keep) - keep
     idx = arr[:, 4].astype(np.int64)
     ends = idx + arr[:, 5].astype(np.int64)
-    sents: list[tuple[int, int, int, int]] = []
-    if n:
-        first = np.flatnonzero(arr[:, 6] == 1)
-        if not len(first) or first[0] != 0:
-            first = np.concatenate([[0], first])
-        last = np.append(first[1:], n)
-        solid = np.flatnonzero(arr[:, 3] == 0)  # non-space tokens, for tight offsets
-        a_solid = np.searchsorted(solid, first)  # first solid token at or after a
-        b_solid = np.searchsorted(solid, last) - 1  # last solid token before b
-        has = a_solid <= b_solid
-        rank_end = np.append(rank, int(keep.sum()))
-        sents = list(zip(rank_end[first[has]].tolist(), rank_end[last[has]].tolist(),
-                         idx[solid[a_solid[has]]].tolist(),
-                         ends[solid[b_solid[has]]].tolist()))
-    cue_tok, cue_lab, cue_w, cues = [], [], [], []
-    for start, end, label, negated, hedged in _cue_rows(doc, spans_key):
-        cues.append((int(idx[start]), int(ends[end - 1]), label, negated, hedged))
-        if negated:
-            label = _OPPOSITE.get(label)
-            if label is None:
-                continue
-        cue_tok.append(int(rank[start]))
-        cue_lab.append(_CUE_INDEX[label])
-        cue_w.append(0.5 if hedged else 1.0)
-    return Analysis(
-        text=doc.text if text is None else text,  # Doc.text re-joins every token
-        lemmas=arr[kept, 0].astype(np.uint64),
-        lowers=arr[kept, 1].astype(np.uint64),
-        starts=idx[kept],
-        ends=ends[kept],
-        sents=sents,
-        cue_tokens=np.array(cue_tok, dtype=np.int64),
-        cue_labels=np.array(cue_lab, dtype=np.int64),
-        cue_weights=np.array(cue_w, dtype=np.float64),
-        cues=cues,
-        strings=doc.vocab.strings,
-    )
+    # sentences: a doc's first token always starts one; each runs to the next start
+    is_first = arr[:, 6] == 1
+    is_first[doc_start[:-1][lengths > 0]] = True
+    first = np.flatnonzero(is_first)
+    last = np.append(first[1:], len(arr))
+    solid = np.flatnonzero(arr[:, 3] == 0)  # non-space tokens, for tight offsets
+    a_solid = np.searchsorted(solid, first)  # first solid token at or after a
+    b_solid = np.searchsorted(solid, last) - 1  # last solid token before b
+    has = a_solid <= b_solid
+    first, last, a_solid, b_solid = first[has], last[has], a_solid[has], b_solid[has]
+    sent_doc = np.searchsorted(doc_start, first, side="right") - 1
+    base = kept_before[doc_start[sent_doc]]
+    sent_rows = list(zip((kept_before[first] - base).tolist(),
+                         (kept_before[last] - base).tolist(),
+                         idx[solid[a_solid]].tolist(), ends[solid[b_solid]].tolist()))
+    sent_bounds = np.searchsorted(sent_doc, np.arange(len(docs) + 1))
+    kept_bounds = kept_before[doc_start]
+    lemmas, lowers = arr[kept, 0], arr[kept, 1]
+    starts, kept_ends = idx[kept], ends[kept]
+    out = []
+    for i, (doc, text) in enumerate(zip(docs, texts)):
+        lo, hi = kept_bounds[i], kept_bounds[i + 1]
+        offset, n_before = doc_start[i], kept_before[doc_start[i]]
+        cue_tok, cue_lab, cue_w, cues = [], [], [], []
+        for start, end, label, negated, hedged in _cue_rows(doc, spans_key):
+            cues.append((int(idx[offset + start]), int(ends[offset + end - 1]), label,
+                         negated, hedged))
+            if negated:
+                label = _OPPOSITE.get(label)
+                if label is None:
+                    continue
+            cue_tok.append(int(kept_before[offset + start] - n_before))
+            cue_lab.append(_CUE_INDEX[label])
+            cue_w.append(0.5 if hedged else 1.0)
+        out.append(Analysis(
+            text=doc.text if text is None else text,  # Doc.text re-joins every token
+            lemmas=lemmas[lo:hi],
+            lowers=lowers[lo:hi],
+            starts=starts[lo:hi],
+            ends=kept_ends[lo:hi],
+            sents=sent_rows[sent_bounds[i]:sent_bounds[i + 1]],
+            cue_tokens=np.array(cue_tok, dtype=np.int64),
+            cue_labels=np.array(cue_lab, dtype=np.int64),
+            cue_weights=np.array(cue_w, dtype=np.float64),
+            cues=cues,
+            strings=doc.vocab.strings,
+        ))
+    return out
 
 
 def _cue_rows(doc: Doc, spans_key: str) -> list[tuple[int, int, str, bool, bool]]:
@@ -131,15 +150,21 @@ def _cue_rows(doc: Doc, spans_key: str) -> list[tuple[int, int, str, bool, bool]
             for span in group]
 
 
-def analyze_docs(docs: Iterable[Doc], texts: Iterable[str] | None = None
-                 ) -> list[Analysis]:
-    """Turn processed spaCy docs into :class:`Analysis` objects.
+def analyze_docs(docs: Iterable[Doc], texts: Iterable[str] | None = None,
+                 batch_size: int = 256) -> list[Analysis]:
+    """Turn processed spaCy docs into :class:`Analysis` objects, ``batch_size`` docs at
+    a time (a stream of docs is consumed lazily).
 
     ``texts``, if given, are the texts the docs were made from (saves rebuilding them).
     """
-    if texts is None:
-        return [_analyze(doc) for doc in docs]
-    return [_analyze(doc, text) for doc, text in zip(docs, texts, strict=True)]
+    pairs: Iterable[tuple[Doc, str | None]] = (
+        ((doc, None) for doc in docs) if texts is None
+        else zip(docs, texts, strict=True))
+    out: list[Analysis] = []
+    for batch in minibatch(pairs, batch_size):
+        batch_docs, batch_texts = zip(*batch)
+        out.extend(_analyze_batch(batch_docs, batch_texts))
+    return out
 
 
 def _check_texts(X: Any) -> list[str]:
@@ -301,7 +326,8 @@ class PowerFeaturizer(TransformerMixin, BaseEstimator):
         texts = _check_texts(items)
         nlp = get_nlp()
         return analyze_docs(nlp.pipe(texts, batch_size=self.batch_size,
-                                     n_process=self.n_process), texts)
+                                     n_process=self.n_process), texts,
+                            batch_size=self.batch_size)
 
     # ------------------------------------------------------------------ blocks
 

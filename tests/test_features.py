@@ -448,3 +448,29 @@ def test_word_block_through_the_column_table_equals_column_selection(fitted):
     assert table.shape == (fitted.n_hash,)
     np.testing.assert_array_equal(table[keep], np.arange(len(keep)))
     assert (table >= 0).sum() == len(keep)
+
+
+def test_batched_analysis_equals_one_doc_at_a_time():
+    """Docs analysed together (token arrays laid end to end) give exactly the analyses
+    of one doc at a time: token, sentence and cue offsets are each doc's own."""
+    from newpower_nlp.features import analyze_docs
+
+    texts = ["Members elect the council. We publish every salary.", "", "  \n ",
+             "Wait.", "  The board decides.  We do not publish our accounts.\n\n",
+             "no punctuation at all and members vote"]
+    docs = list(get_nlp().pipe(texts))
+    together = analyze_docs(docs, texts, batch_size=len(texts))
+    alone = [analyze_docs([doc], [text])[0] for doc, text in zip(docs, texts)]
+    for a, b, text in zip(together, alone, texts):
+        assert a.sents == b.sents and a.cues == b.cues
+        for name in ("lemmas", "lowers", "starts", "ends", "cue_tokens", "cue_labels",
+                     "cue_weights"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        for _, _, start, end in a.sents:
+            assert text[start:end] == text[start:end].strip() != ""
+    assert together[1].sents == [] and together[1].n_tokens == 0
+    assert [texts[4][s:e] for _, _, s, e in together[4].sents] == [
+        "The board decides.", "We do not publish our accounts."]
+    assert [(texts[4][s:e], label, negated) for s, e, label, negated, _ in together[4].cues
+            ][:2] == [("The board decides", "old_governance", False),
+                      ("not publish", "old_transparency", False)]
