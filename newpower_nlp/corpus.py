@@ -23,7 +23,7 @@ from typing import Any
 
 from newpower_nlp._io import atomic_open
 from newpower_nlp.errors import CorpusError
-from newpower_nlp.labels import COMPASS_VALUES, GENRES, LABELS
+from newpower_nlp.labels import COMPASS_VALUES, GENRES, IMPLIED_LABELS, LABELS
 
 __all__ = [
     "SPLITS",
@@ -205,6 +205,9 @@ def _check_record(obj: Any, where: tuple[str, int], strict: bool) -> tuple[
         for name in LABELS:
             if cats_in.get(name) == 1 and name not in with_span:
                 bad("spans", f"label {name!r} is 1 but has no evidence span")
+        for label, implied in IMPLIED_LABELS.items():
+            if cats_in.get(label) == 1 and cats_in.get(implied) != 1:
+                bad(f"cats.{implied}", f"{label!r} is 1, so {implied!r} must be 1 too")
 
     meta = obj.get("meta", {})
     if meta is None:

@@ -16,6 +16,7 @@ __all__ = [
     "DIMENSIONS",
     "FRAMEWORKS",
     "GENRES",
+    "IMPLIED_LABELS",
     "LABELS",
     "LABEL_INFO",
     "LABEL_SCHEMA_VERSION",
@@ -114,6 +115,10 @@ SIGNALS: tuple[str, ...] = tuple(
 FRAMEWORKS: tuple[str, ...] = tuple(_FRAMEWORK_DESCRIPTIONS)
 #: All 17 labels in their canonical order (signals, then framework types).
 LABELS: tuple[str, ...] = SIGNALS + FRAMEWORKS
+#: Labels that imply another in the annotation manual (the corpus validator checks it in
+#: strict mode): a stated openness strategy always also publishes something (GUIDELINES,
+#: agreement lesson 3).
+IMPLIED_LABELS: dict[str, str] = {"radical_transparency": "new_transparency"}
 
 
 def _signal_info(name: str) -> LabelInfo:

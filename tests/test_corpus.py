@@ -54,6 +54,19 @@ def test_missing_evidence_is_reported_only_in_strict_mode(tmp_path):
     assert problems == [] and records[0].labels == ["new_governance"]
 
 
+def test_radical_transparency_without_new_transparency_is_reported_in_strict_mode(tmp_path):
+    text = "We publish every decision by default, because openness is how we earn trust."
+    rec = make_record("x-1", text, {"radical_transparency": "We publish every decision"})
+    path = write_jsonl(tmp_path / "a.jsonl", [rec])
+    _, problems = validate_files([path])
+    assert [(p.line, p.field) for p in problems] == [(1, "cats.new_transparency")]
+    assert "'radical_transparency' is 1" in problems[0].message
+    assert validate_files([path], strict=False)[1] == []
+    fixed = make_record("x-1", text, {"radical_transparency": "We publish every decision",
+                                      "new_transparency": "We publish every decision"})
+    assert validate_files([write_jsonl(tmp_path / "b.jsonl", [fixed])])[1] == []
+
+
 def test_duplicates_are_found_across_files(tmp_path):
     a = write_jsonl(tmp_path / "a.jsonl", [make_record("x-1", "One text here.")])
     b = write_jsonl(tmp_path / "b.jsonl", [make_record("x-1", "Another text."),

@@ -128,5 +128,28 @@ def test_adjudicated_labels_are_the_final_labels(corpus):
     assert len(rows) >= 100
     for row in rows:
         rec = by_id[row["id"]]
-        assert rec.labels == sorted(row["labels"], key=list(by_id[row["id"]].cats).index)
+        # the adjudicated labels, plus any the later label-completion pass added
+        final = set(row["labels"]) | set(rec.meta.get("completed") or ())
+        assert rec.labels == sorted(final, key=list(rec.cats).index)
         assert rec.compass == row["compass"]
+
+
+def test_completion_log_matches_the_corpus(corpus):
+    """Every label in the completion log is set, with its evidence span, and listed in
+    the record's ``meta.completed``; every ``meta.completed`` label is in the log."""
+    import json
+
+    by_id = {r.id: r for recs in corpus.values() for r in recs}
+    path = default_corpus_dir() / "agreement" / "completion" / "additions.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 900
+    logged = {(row["id"], row["label"]) for row in rows}
+    for row in rows:
+        rec = by_id[row["id"]]
+        assert rec.cats[row["label"]] == 1 and row["label"] in rec.meta["completed"]
+        if row["start"] is not None:
+            assert any((s.start, s.end, s.label) == (row["start"], row["end"], row["label"])
+                       for s in rec.spans)
+    completed = {(r.id, label) for r in by_id.values()
+                 for label in r.meta.get("completed") or ()}
+    assert completed == logged
