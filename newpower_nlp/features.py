@@ -77,11 +77,11 @@ def _analyze_batch(docs: Sequence[Doc], texts: Sequence[str | None],
                    spans_key: str = "newpower") -> list[Analysis]:
     """Analyses of a batch of docs, computed on their token arrays laid end to end (one
     pass of array operations for the whole batch, then a slice per doc)."""
-    arr, _ = stacked_arrays(docs, _ATTRS)
-    lengths = np.array([len(doc) for doc in docs], dtype=np.int64)
-    doc_start = np.concatenate([[0], np.cumsum(lengths)])  # token offset of each doc
+    arr, splits = stacked_arrays(docs, _ATTRS)
+    doc_start = np.concatenate([[0], splits, [len(arr)]]).astype(np.int64)  # per doc, +end
+    lengths = np.diff(doc_start)
     keep = (arr[:, 2] == 0) & (arr[:, 3] == 0)
-    # kept[p] = number of kept tokens before token p of the batch (p may be the end)
+    # kept_before[p] = number of kept tokens before token p of the batch (p may be the end)
     kept_before = np.concatenate([[0], np.cumsum(keep)])
     kept = np.flatnonzero(keep)
     idx = arr[:, 4].astype(np.int64)
