@@ -24,10 +24,13 @@ not found in the text is an error, and nothing is written unless every addition 
 document that breaks it gets `new_transparency` with the `radical_transparency` spans as
 evidence; the ids are logged.
 
+``--pass-name`` records which reading an addition came from (``crowd_cheerleader``: the
+first pass over participatory organizations; ``castle_co_opter``: the second).
+
 Example::
 
-    .venv/bin/python scripts/06_complete_labels.py '/work/drafts/completion/out_*.jsonl' \\
-        --log corpus/agreement/completion/additions.jsonl --implied
+    .venv/bin/python scripts/06_complete_labels.py '/work/drafts/completion2/out_*.jsonl' \\
+        --log corpus/agreement/completion/additions.jsonl --pass-name castle_co_opter
 """
 
 from __future__ import annotations
@@ -133,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="JSONL file the applied additions are appended to")
     parser.add_argument("--test", action="store_true",
                         help="the completion files may also add labels to test documents")
+    parser.add_argument("--pass-name", default=None,
+                        help="name of the pass (which documents were re-read), logged "
+                             "with every addition")
     parser.add_argument("--implied", action="store_true",
                         help="also apply radical_transparency => new_transparency to "
                              "every split")
@@ -158,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, path in files.items():
         write_records(path, splits[name])
     args.log.parent.mkdir(parents=True, exist_ok=True)
+    if args.pass_name:
+        rows = [{**row, "pass": args.pass_name} for row in rows]
     old = args.log.read_text(encoding="utf-8") if args.log.exists() else ""
     with atomic_open(args.log) as fh:
         fh.write(old + "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))

@@ -48,6 +48,17 @@ def test_additions_set_the_label_the_span_and_the_log(script, tiny_corpus, tmp_p
     assert len(log.read_text().splitlines()) == 1
 
 
+def test_a_named_pass_is_logged_with_each_addition(script, tiny_corpus, tmp_path):
+    pattern = _adds(tmp_path / "out_1.jsonl", [
+        {"id": "t-1", "add": [{"label": "new_power_flow", "quote": "anyone may stand"}]}])
+    log = tmp_path / "additions.jsonl"
+    assert script.main([pattern, "--corpus", str(tiny_corpus), "--log", str(log),
+                        "--pass-name", "castle_co_opter"]) == 0
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["id"], r["label"], r["pass"]) for r in rows] == [
+        ("t-1", "new_power_flow", "castle_co_opter")]
+
+
 def test_test_split_bad_quotes_and_labels_are_refused_and_nothing_is_written(
         script, tiny_corpus, tmp_path):
     pattern = _adds(tmp_path / "out_1.jsonl", [

@@ -143,6 +143,7 @@ def test_completion_log_matches_the_corpus(corpus):
     path = default_corpus_dir() / "agreement" / "completion" / "additions.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert len(rows) >= 900
+    assert {row["pass"] for row in rows} <= {"crowd_cheerleader", "castle_co_opter"}
     logged = {(row["id"], row["label"]) for row in rows}
     for row in rows:
         rec = by_id[row["id"]]
