@@ -154,3 +154,30 @@ def test_completion_log_matches_the_corpus(corpus):
     completed = {(r.id, label) for r in by_id.values()
                  for label in r.meta.get("completed") or ()}
     assert completed == logged
+
+
+def test_realworld_manual_reading_figures_are_reproduced():
+    """The manual reading of the real-world texts holds ids and labels only, and its
+    agreement with the set's own labels is what agreement.json records."""
+    import importlib.util
+    import json
+
+    folder = default_corpus_dir() / "agreement" / "realworld"
+    rows = [json.loads(line) for line in
+            (folder / "manual_reading.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 160 and all(set(r) == {"id", "labels", "compass"} for r in rows)
+    realworld = default_corpus_dir().parent.parent / "shared" / "realworld" / "dev.jsonl"
+    if not realworld.is_file():
+        pytest.skip("../shared/realworld/dev.jsonl is not beside the project")
+    spec = importlib.util.spec_from_file_location(
+        "realworld_reading", default_corpus_dir().parent / "scripts" / "07_realworld_reading.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    from newpower_nlp.agreement import agreement, read_pass
+
+    gold, reading = read_pass(realworld), read_pass(folder / "manual_reading.jsonl")
+    saved = json.loads((folder / "agreement.json").read_text(encoding="utf-8"))
+    assert agreement(gold, reading)["per_label"] == saved["per_label"]
+    f1 = script.reading_f1(gold, reading)
+    assert f1 == pytest.approx(saved["reading_f1_against_set_labels"])
+    assert f1["new_leadership"] == pytest.approx(12 / 13)  # 7 and 6 set, 6 in common
