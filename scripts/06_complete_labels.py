@@ -26,11 +26,15 @@ evidence; the ids are logged.
 
 ``--pass-name`` records which reading an addition came from (``crowd_cheerleader``: the
 first pass over participatory organizations; ``castle_co_opter``: the second).
+``--only`` applies the proposals for some labels and skips the rest (the second pass
+applied only the old-pole labels, the ones whose proposals agreed with the independent
+agreement samples).
 
 Example::
 
     .venv/bin/python scripts/06_complete_labels.py '/work/drafts/completion2/out_*.jsonl' \\
-        --log corpus/agreement/completion/additions.jsonl --pass-name castle_co_opter
+        --log corpus/agreement/completion/additions.jsonl --pass-name castle_co_opter \\
+        --test --only old_governance,old_power_flow
 """
 
 from __future__ import annotations
@@ -139,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pass-name", default=None,
                         help="name of the pass (which documents were re-read), logged "
                              "with every addition")
+    parser.add_argument("--only", default=None, metavar="LABELS",
+                        help="comma-separated labels: apply only the proposals for these")
     parser.add_argument("--implied", action="store_true",
                         help="also apply radical_transparency => new_transparency to "
                              "every split")
@@ -154,7 +160,16 @@ def main(argv: list[str] | None = None) -> int:
     editable_splits = ("train", "dev", "test") if args.test else ("train", "dev")
     editable = {r.id: r for name in editable_splits for r in splits[name]}
     test_ids = set() if args.test else {r.id for r in splits["test"]}
-    rows = complete(editable, test_ids, read_additions(args.pattern))
+    additions = read_additions(args.pattern)
+    if args.only:
+        only = {name.strip() for name in args.only.split(",") if name.strip()}
+        unknown = sorted(only - set(FOCUS))
+        if unknown:
+            raise SystemExit(f"error: --only: {unknown[0]!r} is not one of {', '.join(FOCUS)}")
+        skipped = sum(1 for a in additions if a[1] not in only)
+        additions = [a for a in additions if a[1] in only]
+        print(f"{skipped} proposals for other labels skipped (--only)")
+    rows = complete(editable, test_ids, additions)
     if args.implied:
         rows += apply_implied({r.id: r for recs in splits.values() for r in recs})
     problems = [str(p) for name, path in files.items() for p in validate_records(

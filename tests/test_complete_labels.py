@@ -97,3 +97,17 @@ def test_test_flag_and_the_implied_rule(script, tiny_corpus, tmp_path):
     assert test["s-3"].labels == ["new_transparency", "radical_transparency"]
     implied = [s for s in test["s-3"].spans if s.label == "new_transparency"]
     assert [text[s.start:s.end] for s in implied] == ["We publish every decision"]
+
+
+def test_only_applies_the_named_labels(script, tiny_corpus, tmp_path):
+    pattern = _adds(tmp_path / "out_1.jsonl", [
+        {"id": "t-1", "add": [{"label": "new_power_flow", "quote": "anyone may stand"},
+                              {"label": "old_governance", "quote": "anyone may stand"}]}])
+    log = tmp_path / "additions.jsonl"
+    assert script.main([pattern, "--corpus", str(tiny_corpus), "--log", str(log),
+                        "--only", "old_governance"]) == 0
+    rec = {r.id: r for r in read_records(tiny_corpus / "train.jsonl")}["t-1"]
+    assert "old_governance" in rec.labels and "new_power_flow" not in rec.labels
+    with pytest.raises(SystemExit, match="'platform' is not one of"):
+        script.main([pattern, "--corpus", str(tiny_corpus), "--log", str(log),
+                     "--only", "platform"])
