@@ -181,3 +181,23 @@ def test_realworld_manual_reading_figures_are_reproduced():
     f1 = script.reading_f1(gold, reading)
     assert f1 == pytest.approx(saved["reading_f1_against_set_labels"])
     assert f1["new_leadership"] == pytest.approx(12 / 13)  # 7 and 6 set, 6 in common
+
+
+def test_second_reading_applied_exactly_its_old_pole_proposals(corpus):
+    """The castle/co-opter reading applied its old-pole proposals, each with its quote as
+    evidence, and none of its other proposals."""
+    import json
+
+    folder = default_corpus_dir() / "agreement" / "completion"
+    texts = {r.id: r.text for recs in corpus.values() for r in recs}
+    proposals = {(row["id"], add["label"]): add["quote"]
+                 for line in (folder / "castle_co_opter_proposals.jsonl").read_text(
+                     encoding="utf-8").splitlines()
+                 for row in [json.loads(line)] for add in row["add"]}
+    applied = [json.loads(line) for line in
+               (folder / "additions.jsonl").read_text(encoding="utf-8").splitlines()]
+    applied = {(r["id"], r["label"]): texts[r["id"]][r["start"]:r["end"]]
+               for r in applied if r["pass"] == "castle_co_opter"}
+    old_pole = {k: q for k, q in proposals.items()
+                if k[1] in ("old_governance", "old_power_flow")}
+    assert applied == old_pole and len(applied) == 68
