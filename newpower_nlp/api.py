@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import math
 import multiprocessing
@@ -29,6 +31,25 @@ __all__ = ["Model", "classify", "load_model"]
 #: How many evidence sentences are kept per predicted label.
 EVIDENCE_PER_LABEL = 2
 _LABEL_INDEX = {name: j for j, name in enumerate(LABELS)}
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while one batch is classified.
+
+    A batch allocates many small objects (results, dicts, spans) but no reference
+    cycles, and each full collection it triggers walks every object the process holds
+    (about 200,000 with a model loaded): 6-9% of ``classify_many`` time in the
+    benchmark. Plain reference counting still frees everything; the collector runs
+    again as soon as the batch is done, and is left off if it was off before.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _check_text(text: Any, where: str = "text") -> str:
@@ -116,6 +137,11 @@ class Model:
 
     def _classify_batch(self, texts: Sequence[str], threshold: float | None,
                         evidence: bool) -> list[Result]:
+        with _gc_paused():
+            return self._classify_batch_unpaused(texts, threshold, evidence)
+
+    def _classify_batch_unpaused(self, texts: Sequence[str], threshold: float | None,
+                                 evidence: bool) -> list[Result]:
         clf = self.classifier
         analyses = clf.featurizer_.analyze(texts)
         scores = clf.score_analyses(analyses)

@@ -332,3 +332,26 @@ def test_classify_many_with_two_processes_equals_one(model):
     assert two == one
     assert [r["probabilities"] for r in two] == [model.classify(t).probabilities
                                                  for t in texts]
+
+
+def test_the_garbage_collector_is_restored_after_a_batch(model):
+    """Classification pauses the cyclic collector per batch and leaves it as it was:
+    on if it was on (also when a batch fails), off if the caller had turned it off."""
+    import gc
+
+    from newpower_nlp.api import _gc_paused
+
+    assert gc.isenabled()
+    list(model.classify_many(["Members elect the board.", "The chief decides."]))
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        with _gc_paused():
+            assert not gc.isenabled()
+            raise RuntimeError("a failing batch")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        model.classify("Members elect the board.")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
