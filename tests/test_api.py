@@ -344,10 +344,9 @@ def test_the_garbage_collector_is_restored_after_a_batch(model):
     assert gc.isenabled()
     list(model.classify_many(["Members elect the board.", "The chief decides."]))
     assert gc.isenabled()
-    with pytest.raises(RuntimeError):
-        with _gc_paused():
-            assert not gc.isenabled()
-            raise RuntimeError("a failing batch")
+    with pytest.raises(RuntimeError), _gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a failing batch")
     assert gc.isenabled()
     gc.disable()
     try:
