@@ -15,7 +15,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from newpower_nlp.labels import LABELS, NO_COMPASS
 
-__all__ = ["agreement", "read_pass"]
+__all__ = ["agreement", "format_agreement", "read_pass"]
 
 
 def read_pass(path: str | Path) -> dict[str, dict[str, Any]]:
@@ -77,3 +77,23 @@ def agreement(first: dict[str, dict[str, Any]], second: dict[str, dict[str, Any]
             "krippendorff_alpha": float(compass_alpha),
         },
     }
+
+
+def format_agreement(result: dict[str, Any], extra: dict[str, float] | None = None,
+                     extra_name: str = "") -> list[str]:
+    """The lines of a printed :func:`agreement` result: a per-label table (with an
+    ``extra`` column per label if given), then the overall and compass figures."""
+    head = f"{'label':22} {'kappa':>6} {'agree':>6} {'first':>6} {'second':>6}"
+    lines = [f"documents: {result['documents']}",
+             head + (f" {extra_name:>6}" if extra is not None else "")]
+    for name, v in result["per_label"].items():
+        k = "-" if v["kappa"] is None else f"{v['kappa']:.2f}"
+        row = f"{name:22} {k:>6} {v['agreement']:6.2f} {v['first']:6d} {v['second']:6d}"
+        lines.append(row + (f" {extra[name]:6.2f}" if extra is not None else ""))
+    c = result["compass"]
+    lines += [f"mean kappa {result['mean_kappa']:.3f}; Krippendorff's alpha "
+              f"{result['krippendorff_alpha']:.3f}; exact label-set agreement "
+              f"{result['exact_label_set_agreement']:.3f}",
+              f"compass: agreement {c['agreement']:.3f}, kappa {c['kappa']:.3f}, "
+              f"alpha {c['krippendorff_alpha']:.3f}"]
+    return lines

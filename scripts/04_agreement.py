@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from newpower_nlp._io import atomic_write_text
-from newpower_nlp.agreement import agreement, read_pass
+from newpower_nlp.agreement import agreement, format_agreement, read_pass
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,17 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     result = agreement(read_pass(folder / "first_pass.jsonl"),
                        read_pass(folder / "second_pass.jsonl"))
     atomic_write_text(folder / "agreement.json", json.dumps(result, indent=2) + "\n")
-    print(f"documents: {result['documents']}")
-    print(f"{'label':22} {'kappa':>6} {'agree':>6} {'first':>6} {'second':>6}")
-    for name, v in result["per_label"].items():
-        k = "-" if v["kappa"] is None else f"{v['kappa']:.2f}"
-        print(f"{name:22} {k:>6} {v['agreement']:6.2f} {v['first']:6d} {v['second']:6d}")
-    print(f"mean kappa {result['mean_kappa']:.3f}; Krippendorff's alpha "
-          f"{result['krippendorff_alpha']:.3f}; exact label-set agreement "
-          f"{result['exact_label_set_agreement']:.3f}")
-    c = result["compass"]
-    print(f"compass: agreement {c['agreement']:.3f}, kappa {c['kappa']:.3f}, "
-          f"alpha {c['krippendorff_alpha']:.3f}")
+    print("\n".join(format_agreement(result)))
     return 0
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from newpower_nlp._io import atomic_write_text
-from newpower_nlp.agreement import agreement, read_pass
+from newpower_nlp.agreement import agreement, format_agreement, read_pass
 from newpower_nlp.labels import LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,14 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                                                                    args.reading)
     atomic_write_text(FOLDER / "agreement.json", json.dumps(result, indent=2) + "\n")
     f1 = result["reading_f1_against_set_labels"]
-    print(f"documents: {result['documents']}")
-    print(f"{'label':22} {'set':>4} {'ours':>5} {'kappa':>6} {'F1':>5}")
-    for name, v in result["per_label"].items():
-        k = "-" if v["kappa"] is None else f"{v['kappa']:.2f}"
-        print(f"{name:22} {v['first']:4d} {v['second']:5d} {k:>6} {f1[name]:5.2f}")
-    print(f"mean kappa {result['mean_kappa']:.3f}; Krippendorff's alpha "
-          f"{result['krippendorff_alpha']:.3f}; compass agreement "
-          f"{result['compass']['agreement']:.3f}")
+    print("\n".join(format_agreement(result, f1, "F1")))
+    print("(first: the set's own labels; second: the manual reading)")
     print(f"macro-F1 of the manual reading against the set's labels: {f1['macro']:.3f}")
     for name, s in result.get("systems_against_reading", {}).items():
         print(f"against the manual reading: {name:9} macro-F1 {s['macro_f1']:.3f} "

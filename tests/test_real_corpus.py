@@ -201,3 +201,18 @@ def test_second_reading_applied_exactly_its_old_pole_proposals(corpus):
     old_pole = {k: q for k, q in proposals.items()
                 if k[1] in ("old_governance", "old_power_flow")}
     assert applied == old_pole and len(applied) == 68
+
+
+def test_agreement_table_lists_every_label_and_the_extra_column():
+    from newpower_nlp.agreement import agreement, format_agreement, read_pass
+    from newpower_nlp.labels import LABELS
+
+    folder = default_corpus_dir() / "agreement" / "round8"
+    result = agreement(read_pass(folder / "first_pass.jsonl"),
+                       read_pass(folder / "second_pass.jsonl"))
+    lines = format_agreement(result, {name: 0.5 for name in LABELS}, "F1")
+    assert lines[0] == "documents: 60" and lines[1].split()[-1] == "F1"
+    rows = {line.split()[0]: line.split() for line in lines[2:2 + len(LABELS)]}
+    assert list(rows) == list(LABELS)
+    assert rows["new_governance"][1:] == ["0.89", "0.95", "21", "24", "0.50"]
+    assert lines[-1].startswith("compass: agreement 0.933")
