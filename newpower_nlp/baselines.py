@@ -22,9 +22,10 @@ from newpower_nlp.features import Analysis, analyze_docs
 from newpower_nlp.labels import FRAMEWORKS, LABEL_INFO, LABELS, NO_COMPASS, compass_from_axes
 from newpower_nlp.model import _compass_targets, best_threshold
 
-__all__ = ["LexiconBaseline", "TfidfBaseline"]
+__all__ = ["CUTOFFS", "LexiconBaseline", "TfidfBaseline"]
 
-_CUTOFFS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+#: The candidate cut-offs on a cue count.
+CUTOFFS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 
 
 def _cue_counts(analyses: Sequence[Analysis]) -> np.ndarray:
@@ -71,16 +72,20 @@ class LexiconBaseline(ClassifierMixin, BaseEstimator):
         counts = _cue_counts(_analyses(X))
         y = np.asarray(y, dtype=int)
         self.cutoffs_ = np.array([
-            max(_CUTOFFS, key=lambda c, j=j: _f1(y[:, j], counts[:, j] >= c))
+            max(CUTOFFS, key=lambda c, j=j: _f1(y[:, j], counts[:, j] >= c))
             for j in range(len(LABELS))
         ])
         self.classes_ = np.array(LABELS, dtype=object)
         return self
 
+    def decision_function(self, X: Sequence[str] | Sequence[Analysis]) -> np.ndarray:
+        """The (hedge-weighted) cue count of each label, shape ``(n, 17)``."""
+        return _cue_counts(_analyses(X))
+
     def predict(self, X: Sequence[str] | Sequence[Analysis]) -> np.ndarray:
         """0/1 predictions, shape ``(n, 17)``."""
         check_is_fitted(self, "cutoffs_")
-        return (_cue_counts(_analyses(X)) >= self.cutoffs_).astype(int)
+        return (self.decision_function(X) >= self.cutoffs_).astype(int)
 
     def predict_compass(self, X: Sequence[str] | Sequence[Analysis]) -> np.ndarray:
         """Compass values by rule from the predicted labels."""

@@ -18,6 +18,9 @@ _SYSTEM_NAMES = {
 }
 
 
+_SHORT_NAMES = {"lexicon": "cue lexicon", "tfidf_lr": "TF-IDF baseline"}
+
+
 def _f(v: float | None) -> str:
     return "-" if v is None else f"{v:.3f}"
 
@@ -66,6 +69,50 @@ def _comparison(m: dict[str, Any]) -> list[str]:
                    f"{m['model']['realworld']['macro_f1']:.3f}; {others}); the real-world "
                    "set is not used to choose.")
     return out
+
+
+def _calibrated_section(m: dict[str, Any]) -> list[str]:
+    """The real-world table with thresholds calibrated there (cross-validated) and the
+    threshold-free ranking score, if the training run computed them."""
+    systems = [k for k in ("model", "lexicon", "tfidf_lr")
+               if "calibrated_cv" in m.get(k, {}).get("realworld", {})]
+    if "model" not in systems:
+        return []
+    cv = m["model"]["realworld"]["calibrated_cv"]
+    runs = cv["runs"]
+    lines = [
+        "",
+        "### Real-world set: ranking, and thresholds calibrated on real texts",
+        "",
+        "The shipped thresholds are tuned on the corpus's dev split. Real texts state",
+        "signals more plainly than the corpus, so they score lower as a whole, and",
+        "thresholds tuned on the corpus miss many of them although the model ranks them",
+        "well. Below, each system's thresholds are re-tuned on the real-world set by",
+        f"`newpower calibrate`, and scored out of fold: {cv['folds']}-fold cross-validation,",
+        f"repeated {len(runs)} times on the same folds for every system; labels with fewer",
+        f"than {cv['min_positives']} positives in the tuning folds keep their thresholds. "
+        "Mean average precision",
+        "(over the labels present) needs no threshold at all. The shipped model keeps its",
+        "dev-tuned thresholds; these figures show what a user gains by calibrating on a",
+        "labelled sample of their own texts.",
+        "",
+        "| system | macro-F1, thresholds tuned on the corpus | macro-F1, calibrated "
+        "(cross-validated, mean, min-max) | mean average precision |",
+        "|---|---|---|---|",
+    ]
+    for key in systems:
+        rw = m[key]["realworld"]
+        cal = rw["calibrated_cv"]
+        lines.append(f"| {_SYSTEM_NAMES[key]} | {_f(rw['macro_f1'])} | {_f(cal['macro_f1'])} "
+                     f"({min(cal['runs']):.3f}-{max(cal['runs']):.3f}) "
+                     f"| {_f(cal['mean_ap'])} |")
+    lines.append("")
+    for key in systems[1:]:
+        theirs = m[key]["realworld"]["calibrated_cv"]["runs"]
+        ahead = sum(a > b for a, b in zip(runs, theirs))
+        lines.append(f"- Calibrated on the same folds, the model is ahead of the "
+                     f"{_SHORT_NAMES[key]} in {ahead} of {len(runs)} repeats.")
+    return lines
 
 
 def model_card(meta: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
@@ -173,6 +220,7 @@ def model_card(meta: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
             f"present in it is {_f(rw['macro_f1_present_labels'])}.",
         ]
     lines += _comparison(m)
+    lines += _calibrated_section(m)
     lines += [
         "",
         "### Per label (test split)",

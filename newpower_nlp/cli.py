@@ -223,6 +223,39 @@ def evaluate_cmd(
     out.print(summary)
 
 
+@app.command("calibrate")
+def calibrate_cmd(
+    data: Annotated[Path, typer.Option(
+        "--data", help="Labelled texts of your own: corpus records or {text, labels, "
+        "compass} JSONL.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="New model directory.")],
+    model: ModelOpt = None,
+    min_positives: Annotated[int, typer.Option(
+        min=1, help="Fewest positives a label needs to get its own threshold.")] = 3,
+    folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds.")] = 5,
+    repeats: Annotated[int, typer.Option(min=1, help="Cross-validation repeats.")] = 10,
+    seed: int = 0,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing output directory.")
+                     ] = False,
+) -> None:
+    """Re-tune the thresholds on labelled texts of your own; estimate the gain by
+    cross-validation."""
+    from newpower_nlp.workflows import run_calibration
+
+    if output.exists() and not output.is_dir():
+        raise _fail(f"{output} exists and is not a directory", 2)
+    if output.exists() and any(output.iterdir()) and not force:
+        raise _fail(f"{output} exists; pass --force to overwrite it", 2)
+    loaded = _load(model)
+    try:
+        table = run_calibration(loaded, data, output, min_positives=min_positives,
+                                folds=folds, repeats=repeats, seed=seed)
+    except NewPowerError as exc:
+        raise _fail(str(exc)) from None
+    out.print(table)
+    out.print(f"wrote {output}")
+
+
 @corpus_app.command("export")
 def corpus_export(
     fmt: Annotated[str, typer.Option("--format", "-f", help="hf, spacy or csv.")],

@@ -39,21 +39,23 @@ from sklearn.utils.validation import check_is_fitted
 from newpower_nlp.features import Analysis, PowerFeaturizer
 from newpower_nlp.labels import COMPASS, LABELS, NO_COMPASS
 
-__all__ = ["NewPowerClassifier", "Scores", "best_threshold"]
+__all__ = ["THRESHOLD_GRID", "NewPowerClassifier", "Scores", "best_threshold"]
 
 #: Compass value of training documents whose position was not annotated.
 UNKNOWN = "unknown"
-_GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
+#: The candidate decision thresholds on a probability.
+THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
 
 
-def best_threshold(y_true: np.ndarray, proba: np.ndarray, default: float = 0.5) -> float:
-    """The threshold on ``proba`` that maximizes F1 on ``y_true`` (ties: closest to
-    ``default``); ``default`` when there are no positives."""
+def best_threshold(y_true: np.ndarray, proba: np.ndarray, default: float = 0.5,
+                   grid: Sequence[float] = THRESHOLD_GRID) -> float:
+    """The threshold from ``grid`` on ``proba`` (or any score) that maximizes F1 on
+    ``y_true`` (ties: closest to ``default``); ``default`` when there are no positives."""
     y_true = np.asarray(y_true).astype(bool)
     if not y_true.any():
         return default
     best, best_f1 = default, -1.0
-    for t in sorted(_GRID, key=lambda v: abs(v - default)):
+    for t in sorted(grid, key=lambda v: abs(v - default)):
         pred = proba >= t
         tp = np.sum(pred & y_true)
         f1 = 2 * tp / (pred.sum() + y_true.sum()) if (pred.sum() + y_true.sum()) else 0.0

@@ -101,9 +101,14 @@ def _score(system: Any, data: EvalData, seed: int) -> dict[str, Any]:
 
 
 def evaluate_systems(model: NewPowerClassifier, train: EvalData, dev: EvalData,
-                     sets: dict[str, EvalData], seed: int = 0, baselines: bool = True
-                     ) -> dict[str, dict[str, Any]]:
-    """Score the model and (trained in the same run) both baselines on every set."""
+                     sets: dict[str, EvalData], seed: int = 0, baselines: bool = True,
+                     calibrate_on: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    """Score the model and (trained in the same run) both baselines on every set.
+
+    On the sets named in ``calibrate_on`` every system is also scored with thresholds
+    calibrated on that set, cross-validated (``"calibrated"``: see
+    :func:`~newpower_nlp.calibration.cross_validate_thresholds`), and by its mean
+    average precision, which needs no threshold."""
     systems: dict[str, Any] = {"model": model}
     if baselines:
         systems["lexicon"] = LexiconBaseline().fit(train.texts, train.y, train.compass)
@@ -117,7 +122,24 @@ def evaluate_systems(model: NewPowerClassifier, train: EvalData, dev: EvalData,
         scores["model"][set_name]["paired"] = {
             name: paired_bootstrap_macro_f1(data.y, preds["model"][0], pred, seed=seed)
             for name, (pred, _, _) in preds.items() if name != "model"}
+        if set_name in calibrate_on:
+            for name, system in systems.items():
+                scores[name][set_name]["calibrated"] = _calibrated(system, data, seed)
     return scores
+
+
+def _calibrated(system: Any, data: EvalData, seed: int) -> dict[str, Any]:
+    """Cross-validated macro-F1 of ``system`` with thresholds calibrated on ``data``,
+    and its mean average precision there."""
+    from newpower_nlp.calibration import (
+        cross_validate_thresholds,
+        mean_average_precision,
+        system_scores,
+    )
+
+    scores, thresholds, grid = system_scores(system, data.texts)
+    return {**cross_validate_thresholds(scores, data.y, thresholds, grid, seed=seed),
+            "mean_ap": mean_average_precision(data.y, scores)}
 
 
 def train_model(corpus_dir: str | Path | None = None, extra: Sequence[Record] = (),
@@ -135,7 +157,8 @@ def train_model(corpus_dir: str | Path | None = None, extra: Sequence[Record] = 
     sets = {"dev": dev, "test": test}
     if realworld is not None and Path(realworld).is_file():
         sets["realworld"] = load_realworld(realworld)
-    scores = evaluate_systems(model, train, dev, sets, seed=seed, baselines=baselines)
+    scores = evaluate_systems(model, train, dev, sets, seed=seed, baselines=baselines,
+                              calibrate_on=["realworld"] if baselines else [])
     if ablations:
         for name, fparams in ABLATIONS.items():
             ablated = fit_model(train, dev, seed=seed, featurizer_params=fparams,
@@ -174,6 +197,13 @@ def _summary(scores: dict[str, Any]) -> dict[str, Any]:
         "compass_accuracy": round(scores["compass"]["accuracy"], 4),
         "per_label_f1": {n: round(v["f1"], 4) for n, v in scores["per_label"].items()},
         **({"ece": round(scores["calibration"]["ece"], 4)} if "calibration" in scores else {}),
+        **({"calibrated_cv": {
+            "macro_f1": round(scores["calibrated"]["macro_f1"], 4),
+            "runs": [round(v, 4) for v in scores["calibrated"]["runs"]],
+            "folds": scores["calibrated"]["folds"],
+            "min_positives": scores["calibrated"]["min_positives"],
+            "mean_ap": round(scores["calibrated"]["mean_ap"], 4)}}
+           if "calibrated" in scores else {}),
         **({"vs_baselines": {
             name: {"diff": round(v["diff"], 4), "ci95": [round(c, 4) for c in v["ci95"]],
                    "share_ahead": round(v["share_ahead"], 3)}
