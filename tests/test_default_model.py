@@ -75,3 +75,17 @@ def test_clear_cases(model):
     assert "old_transparency" in bank.labels
     assert coop.new_power_score > 0.5 and coop.compass == "crowd"
     assert match.labels == [] and match.compass == "none"
+
+
+def test_card_shows_the_calibrated_real_world_figures_of_meta():
+    meta = json.loads((default_model_dir() / "meta.json").read_text())
+    rw = meta["metrics"]["model"].get("realworld")
+    if rw is None:
+        pytest.skip("the shipped model was trained without the real-world set")
+    card = (default_model_dir() / "README.md").read_text()
+    assert "### Real-world set: ranking, and thresholds calibrated on real texts" in card
+    for key in ("model", "lexicon", "tfidf_lr"):
+        cal = meta["metrics"][key]["realworld"]["calibrated_cv"]
+        assert (f"| {meta['metrics'][key]['realworld']['macro_f1']:.3f} "
+                f"| {cal['macro_f1']:.3f} ({min(cal['runs']):.3f}-{max(cal['runs']):.3f}) "
+                f"| {cal['mean_ap']:.3f} |") in card
