@@ -14,7 +14,9 @@ This script writes ``corpus/agreement/realworld/agreement.json`` and prints:
    Krippendorff's alpha, compass agreement) and the macro-F1 of the manual reading
    scored against the set's labels, a rough ceiling for a model that follows our manual;
 2. with ``--score``, the shipped model and both baselines (trained in the same run)
-   scored against the manual reading of the same texts.
+   scored against the manual reading of the same texts: with their own thresholds,
+   with thresholds calibrated on the reading (cross-validated), and by mean average
+   precision.
 
 Example::
 
@@ -67,9 +69,13 @@ def score_against_reading(texts_path: Path, reading_path: Path, seed: int = 0) -
     corpus = load_corpus()
     train, dev = EvalData.from_records(corpus["train"]), EvalData.from_records(corpus["dev"])
     scores = evaluate_systems(load_model().classifier, train, dev, {"reading": data},
-                              seed=seed)
+                              seed=seed, calibrate_on=["reading"])
     return {name: {"macro_f1": round(s["reading"]["macro"]["f1"], 4),
                    "macro_f1_ci95": [round(v, 4) for v in s["reading"]["macro"]["f1_ci95"]],
+                   "calibrated_cv": {
+                       "macro_f1": round(s["reading"]["calibrated"]["macro_f1"], 4),
+                       "runs": [round(v, 4) for v in s["reading"]["calibrated"]["runs"]],
+                       "mean_ap": round(s["reading"]["calibrated"]["mean_ap"], 4)},
                    **({"paired": s["reading"]["paired"]} if "paired" in s["reading"] else {})}
             for name, s in scores.items()}
 
@@ -99,8 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     print("(first: the set's own labels; second: the manual reading)")
     print(f"macro-F1 of the manual reading against the set's labels: {f1['macro']:.3f}")
     for name, s in result.get("systems_against_reading", {}).items():
+        cal = s["calibrated_cv"]
         print(f"against the manual reading: {name:9} macro-F1 {s['macro_f1']:.3f} "
-              f"({s['macro_f1_ci95'][0]:.3f}-{s['macro_f1_ci95'][1]:.3f})")
+              f"({s['macro_f1_ci95'][0]:.3f}-{s['macro_f1_ci95'][1]:.3f}); thresholds "
+              f"calibrated on it, cross-validated {cal['macro_f1']:.3f} "
+              f"({min(cal['runs']):.3f}-{max(cal['runs']):.3f}); mean average precision "
+              f"{cal['mean_ap']:.3f}")
     return 0
 
 
