@@ -107,8 +107,31 @@ def _markdown(scores: dict[str, dict[str, Any]], data_name: str, meta: dict[str,
               for c, row in zip(comp["classes"], comp["confusion"])]
     if "calibration" in m:
         lines += ["", f"Expected calibration error: {m['calibration']['ece']:.4f}"]
+    lines += _calibrated_lines(scores, data_name)
     lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots] + [""]
     return "\n".join(lines)
+
+
+def _calibrated_lines(scores: dict[str, dict[str, Any]], data_name: str) -> list[str]:
+    """What calibrating each system's thresholds on this data would give (if scored)."""
+    rows = [(name, per[data_name]) for name, per in scores.items()
+            if "calibrated" in per[data_name]]
+    if not rows:
+        return []
+    cal = rows[0][1]["calibrated"]
+    lines = ["", "## If you calibrate the thresholds on this data", "",
+             f"Each system's thresholds re-tuned on this data (`newpower calibrate`) and "
+             f"scored out of fold: {cal['folds']}-fold cross-validation repeated "
+             f"{cal['repeats']} times; labels with fewer than {cal['min_positives']} "
+             "positives keep their thresholds. Mean average precision needs no threshold.",
+             "", "| system | macro-F1 | macro-F1 calibrated (mean, min-max) "
+             "| mean average precision |", "|---|---|---|---|"]
+    for name, s in rows:
+        c = s["calibrated"]
+        lines.append(f"| {_NAMES.get(name, name)} | {s['macro']['f1']:.3f} "
+                     f"| {c['macro_f1']:.3f} ({min(c['runs']):.3f}-{max(c['runs']):.3f}) "
+                     f"| {c['mean_ap']:.3f} |")
+    return lines
 
 
 def write_report(scores: dict[str, dict[str, Any]], data_name: str, meta: dict[str, Any],

@@ -206,3 +206,36 @@ def test_evaluate_systems_scores_every_system_calibrated_on_the_named_sets(model
     assert scores["model"]["mine"]["calibrated"]["runs"] == want["runs"]
     assert scores["model"]["mine"]["calibrated"]["mean_ap"] == pytest.approx(
         mean_average_precision(data.y, proba))
+
+
+def test_evaluate_on_own_data_shows_what_calibrating_would_give(tiny_corpus, model_dir,
+                                                                  tmp_path):
+    data = write_sample(tmp_path / "mine.jsonl", sample_rows())
+    report_dir = tmp_path / "report"
+    result = invoke("evaluate", "--model", model_dir, "--corpus", tiny_corpus, "--data", data,
+                    "--report-dir", report_dir)
+    assert result.exit_code == 0, result.output
+    report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+    for per_set in report["scores"].values():
+        cal = per_set["mine.jsonl"]["calibrated"]
+        assert len(cal["runs"]) == 10 and cal["macro_f1"] == pytest.approx(
+            sum(cal["runs"]) / 10)
+    model_cal = report["scores"]["model"]["mine.jsonl"]["calibrated"]
+    assert f"cross-validated): {model_cal['macro_f1']:.3f}" in flat_err(result)
+    md = (report_dir / "report.md").read_text(encoding="utf-8")
+    assert "## If you calibrate the thresholds on this data" in md
+    assert f"| {model_cal['macro_f1']:.3f} (" in md
+
+
+def test_evaluate_on_a_small_file_or_a_split_does_not_calibrate(tiny_corpus, model_dir,
+                                                                tmp_path):
+    data = write_sample(tmp_path / "few.jsonl", sample_rows()[:9])
+    for extra in (["--data", data], ["--split", "test"]):
+        report_dir = tmp_path / "r"
+        result = invoke("evaluate", "--model", model_dir, "--corpus", tiny_corpus, *extra,
+                        "--report-dir", report_dir)
+        assert result.exit_code == 0, result.output
+        report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+        assert all("calibrated" not in s for per in report["scores"].values()
+                   for s in per.values())
+        assert "If you calibrate" not in (report_dir / "report.md").read_text()
