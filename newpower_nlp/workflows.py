@@ -17,6 +17,11 @@ from newpower_nlp.training import _score, evaluate_systems, load_realworld, trai
 __all__ = ["load_eval_data", "run_calibration", "run_evaluation", "run_training"]
 
 
+#: Fewest labelled texts in an ``evaluate --data`` file for its report to show what
+#: calibrating the thresholds on it would give.
+_MIN_TO_CALIBRATE = 10
+
+
 def _table(rows: list[tuple[str, dict[str, Any]]], sets: Sequence[str]) -> Any:
     from rich.table import Table
 
@@ -100,7 +105,7 @@ def run_evaluation(model: Model, data: str | Path | None = None, split: str = "t
         splits[split])
     train, dev = EvalData.from_records(splits["train"]), EvalData.from_records(splits["dev"])
     # on the user's own data, also show what calibrating the thresholds there would give
-    calibrate_on = [name] if data is not None and len(eval_data) >= 10 else []
+    calibrate_on = [name] if data is not None and len(eval_data) >= _MIN_TO_CALIBRATE else []
     scores = evaluate_systems(model.classifier, train, dev, {name: eval_data}, seed=seed,
                               calibrate_on=calibrate_on)
     meta = {"path": str(model.path), "version": model.version}
@@ -133,8 +138,12 @@ def run_calibration(model: Model, data: str | Path, output: str | Path, *,
     tuned, report = calibrate(model.classifier, eval_data, min_positives=min_positives,
                               folds=folds, repeats=repeats, seed=seed)
     summary = report.to_dict()
-    meta = {**model.meta, "version": f"{model.version}+calibrated",
+    base = {k: v for k, v in model.meta.items() if k != "metrics"}
+    meta = {**base, "version": f"{model.version}+calibrated",
             "thresholds": report.after,
+            # the base model's scores were measured with its own thresholds
+            **({"base_model_metrics": model.meta["metrics"]} if "metrics" in model.meta
+               else {}),
             "calibration": {"data": Path(data).name, "data_sha256": sha256_file(data),
                             "base_model": model.version, **summary}}
     save_classifier(tuned, output, meta, card=_calibrated_card(model, meta))

@@ -151,6 +151,7 @@ def test_cli_calibrate_writes_a_model_with_the_new_thresholds(model_dir, model, 
     assert cal["documents"] == len(DATA) and cal["base_model"] == "tiny-test"
     assert cal["macro_f1_cross_validated"] == pytest.approx(report.cv["macro_f1"], abs=1e-4)
     assert meta["version"] == "tiny-test+calibrated"
+    assert "metrics" not in meta  # the base model's scores are not this model's
     text = "Members elect the council every spring and anyone may stand for a seat."
     assert calibrated.classify(text).probabilities == pytest.approx(
         model.classify(text).probabilities)
