@@ -144,7 +144,7 @@ def test_completion_log_matches_the_corpus(corpus):
     path = default_corpus_dir() / "agreement" / "completion" / "additions.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert len(rows) >= 900
-    assert {row["pass"] for row in rows} <= {"crowd_cheerleader", "castle_co_opter"}
+    assert {row["pass"] for row in rows} <= {"crowd_cheerleader", "castle_co_opter", "round9"}
     logged = {(row["id"], row["label"]) for row in rows}
     for row in rows:
         rec = by_id[row["id"]]
@@ -184,24 +184,32 @@ def test_realworld_manual_reading_figures_are_reproduced():
     assert f1["new_leadership"] == pytest.approx(12 / 13)  # 7 and 6 set, 6 in common
 
 
-def test_second_reading_applied_exactly_its_old_pole_proposals(corpus):
-    """The castle/co-opter reading applied its old-pole proposals, each with its quote as
-    evidence, and none of its other proposals."""
+@pytest.mark.parametrize(("pass_name", "proposals_file", "applied_labels", "count"), [
+    ("castle_co_opter", "castle_co_opter_proposals.jsonl",
+     {"old_governance", "old_power_flow"}, 68),
+    ("round9", "round9_proposals.jsonl",
+     {"new_engagement", "new_leadership", "new_governance", "old_governance"}, 75),
+])
+def test_later_readings_applied_exactly_their_chosen_proposals(corpus, pass_name,
+                                                                proposals_file,
+                                                                applied_labels, count):
+    """The castle/co-opter reading applied its old-pole proposals, the round-9 reading
+    the labels whose proposals agreed with the round's agreement sample; each with its
+    quote as evidence, and none of their other proposals."""
     import json
 
     folder = default_corpus_dir() / "agreement" / "completion"
     texts = {r.id: r.text for recs in corpus.values() for r in recs}
     proposals = {(row["id"], add["label"]): add["quote"]
-                 for line in (folder / "castle_co_opter_proposals.jsonl").read_text(
+                 for line in (folder / proposals_file).read_text(
                      encoding="utf-8").splitlines()
                  for row in [json.loads(line)] for add in row["add"]}
     applied = [json.loads(line) for line in
                (folder / "additions.jsonl").read_text(encoding="utf-8").splitlines()]
     applied = {(r["id"], r["label"]): texts[r["id"]][r["start"]:r["end"]]
-               for r in applied if r["pass"] == "castle_co_opter"}
-    old_pole = {k: q for k, q in proposals.items()
-                if k[1] in ("old_governance", "old_power_flow")}
-    assert applied == old_pole and len(applied) == 68
+               for r in applied if r["pass"] == pass_name}
+    chosen = {k: q for k, q in proposals.items() if k[1] in applied_labels}
+    assert applied == chosen and len(applied) == count
 
 
 def test_agreement_table_lists_every_label_and_the_extra_column():
