@@ -28,8 +28,8 @@ from newpower_nlp.evaluate import EvalData
 from newpower_nlp.labels import LABELS
 from newpower_nlp.model import THRESHOLD_GRID, best_threshold
 
-__all__ = ["Calibration", "calibrate", "cross_validate_thresholds", "mean_average_precision",
-           "system_scores", "tune_thresholds"]
+__all__ = ["Calibration", "calibrate", "cross_validate_thresholds", "format_cv",
+           "mean_average_precision", "system_scores", "tune_thresholds"]
 
 #: Fewest positives a label needs in the sample to get its own threshold; labels with
 #: fewer keep the threshold they had.
@@ -91,6 +91,12 @@ def cross_validate_thresholds(scores: np.ndarray, y: np.ndarray, fallback: np.nd
     return {"macro_f1": float(np.mean(runs)), "runs": runs,
             "per_label_f1": dict(zip(LABELS, (per_label / repeats).tolist())),
             "folds": folds, "repeats": repeats, "min_positives": min_positives}
+
+
+def format_cv(mean: float, runs: Sequence[float]) -> str:
+    """A cross-validated figure as its mean and the range over the repeats:
+    ``"0.334 (0.319-0.347)"``."""
+    return f"{mean:.3f} ({min(runs):.3f}-{max(runs):.3f})"
 
 
 def mean_average_precision(y: np.ndarray, scores: np.ndarray) -> float:

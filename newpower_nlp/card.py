@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from newpower_nlp.calibration import format_cv
 from newpower_nlp.labels import LABELS
 
 __all__ = ["DEV_MARGIN", "model_card"]
@@ -103,9 +104,8 @@ def _calibrated_section(m: dict[str, Any]) -> list[str]:
     for key in systems:
         rw = m[key]["realworld"]
         cal = rw["calibrated_cv"]
-        lines.append(f"| {_SYSTEM_NAMES[key]} | {_f(rw['macro_f1'])} | {_f(cal['macro_f1'])} "
-                     f"({min(cal['runs']):.3f}-{max(cal['runs']):.3f}) "
-                     f"| {_f(cal['mean_ap'])} |")
+        lines.append(f"| {_SYSTEM_NAMES[key]} | {_f(rw['macro_f1'])} "
+                     f"| {format_cv(cal['macro_f1'], cal['runs'])} | {_f(cal['mean_ap'])} |")
     lines.append("")
     for key in systems[1:]:
         theirs = m[key]["realworld"]["calibrated_cv"]["runs"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from newpower_nlp._io import atomic_write_text
+from newpower_nlp.calibration import format_cv
 from newpower_nlp.labels import LABELS
 
 __all__ = ["write_report"]
@@ -129,8 +130,7 @@ def _calibrated_lines(scores: dict[str, dict[str, Any]], data_name: str) -> list
     for name, s in rows:
         c = s["calibrated"]
         lines.append(f"| {_NAMES.get(name, name)} | {s['macro']['f1']:.3f} "
-                     f"| {c['macro_f1']:.3f} ({min(c['runs']):.3f}-{max(c['runs']):.3f}) "
-                     f"| {c['mean_ap']:.3f} |")
+                     f"| {format_cv(c['macro_f1'], c['runs'])} | {c['mean_ap']:.3f} |")
     return lines
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from newpower_nlp.annotations import read_annotations
 from newpower_nlp.api import Model, load_model
+from newpower_nlp.calibration import format_cv
 from newpower_nlp.corpus import SPLITS, load_corpus, validate_files
 from newpower_nlp.errors import CorpusError, InputError, ModelLoadError
 from newpower_nlp.evaluate import EvalData
@@ -156,18 +157,16 @@ def run_calibration(model: Model, data: str | Path, output: str | Path, *,
         table.add_row(name, str(report.positives[name]), f"{report.before[name]:.3f}",
                       "kept" if kept else f"{report.after[name]:.3f}",
                       f"{report.cv['per_label_f1'][name]:.3f}")
-    runs = report.cv["runs"]
     table.caption = (f"macro-F1 on this sample with the old thresholds "
                      f"{report.macro_f1_before:.3f}; with calibrated thresholds, "
-                     f"{folds}-fold cross-validated x{repeats}: {report.cv['macro_f1']:.3f} "
-                     f"({min(runs):.3f}-{max(runs):.3f})")
+                     f"{folds}-fold cross-validated x{repeats}: "
+                     f"{format_cv(report.cv['macro_f1'], report.cv['runs'])}")
     return table
 
 
 def _calibrated_card(model: Model, meta: dict[str, Any]) -> str:
     """The calibrated model's card: what was calibrated, then the base model's card."""
     cal = meta["calibration"]
-    runs = cal["macro_f1_cross_validated_runs"]
     base_path = model.path / "README.md" if model.path is not None else None
     base = base_path.read_text(encoding="utf-8") if base_path and base_path.is_file() else ""
     front = ""
@@ -186,8 +185,8 @@ def _calibrated_card(model: Model, meta: dict[str, Any]) -> str:
         "their thresholds.",
         f"- Macro-F1 on that sample with the old thresholds: {cal['macro_f1_before']:.3f}.",
         f"- With re-tuned thresholds, {cal['folds']}-fold cross-validated "
-        f"({cal['repeats']} repeats): {cal['macro_f1_cross_validated']:.3f} "
-        f"({min(runs):.3f}-{max(runs):.3f}).",
+        f"({cal['repeats']} repeats): "
+        f"{format_cv(cal['macro_f1_cross_validated'], cal['macro_f1_cross_validated_runs'])}.",
         "- The base model's card follows; its per-label test table shows the base "
         "model's thresholds, not these.",
         "",

@@ -34,6 +34,7 @@ import numpy as np
 
 from newpower_nlp._io import atomic_write_text
 from newpower_nlp.agreement import agreement, format_agreement, read_pass
+from newpower_nlp.calibration import format_cv
 from newpower_nlp.labels import LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,9 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         cal = s["calibrated_cv"]
         print(f"against the manual reading: {name:9} macro-F1 {s['macro_f1']:.3f} "
               f"({s['macro_f1_ci95'][0]:.3f}-{s['macro_f1_ci95'][1]:.3f}); thresholds "
-              f"calibrated on it, cross-validated {cal['macro_f1']:.3f} "
-              f"({min(cal['runs']):.3f}-{max(cal['runs']):.3f}); mean average precision "
-              f"{cal['mean_ap']:.3f}")
+              f"calibrated on it, cross-validated {format_cv(cal['macro_f1'], cal['runs'])}; "
+              f"mean average precision {cal['mean_ap']:.3f}")
     return 0
 
 
