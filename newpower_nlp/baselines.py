@@ -1,7 +1,8 @@
 """The two baselines every evaluation reports beside the model.
 
 - :class:`LexiconBaseline`: the cue lexicon alone (a label is predicted when its cue
-  count reaches a per-label cut-off chosen on the training data; the compass follows
+  count reaches a per-label cut-off chosen on the training data, by the same rule as
+  the model's thresholds; the compass follows
   from the predicted signals by rule).
 - :class:`TfidfBaseline`: TF-IDF word n-grams plus logistic regression, without any
   spaCy features.
@@ -20,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from newpower_nlp.features import Analysis, analyze_docs
 from newpower_nlp.labels import FRAMEWORKS, LABEL_INFO, LABELS, NO_COMPASS, compass_from_axes
-from newpower_nlp.model import _compass_targets, best_threshold
+from newpower_nlp.model import _compass_targets, choose_threshold
 
 __all__ = ["CUTOFFS", "LexiconBaseline", "TfidfBaseline"]
 
@@ -64,15 +65,29 @@ def _rule_compass(pred: np.ndarray) -> np.ndarray:
 
 class LexiconBaseline(ClassifierMixin, BaseEstimator):
     """Predict a label when its (hedge-weighted, negation-aware) cue count reaches a
-    cut-off chosen per label on the training data."""
+    cut-off chosen per label on the training data.
+
+    Parameters
+    ----------
+    threshold_rule
+        how each cut-off is chosen from :data:`CUTOFFS` (see
+        :func:`~newpower_nlp.model.choose_threshold`).
+    random_state
+        seed of the rule's bootstrap.
+    """
+
+    def __init__(self, threshold_rule: str = "one_se", random_state: int = 0) -> None:
+        self.threshold_rule = threshold_rule
+        self.random_state = random_state
 
     def fit(self, X: Sequence[str] | Sequence[Analysis], y: Any,
             compass: Any = None) -> LexiconBaseline:
-        """Choose each label's cut-off to maximize its F1 on ``X``."""
+        """Choose each label's cut-off on ``X`` by ``threshold_rule``."""
         counts = _cue_counts(_analyses(X))
         y = np.asarray(y, dtype=int)
         self.cutoffs_ = np.array([
-            max(CUTOFFS, key=lambda c, j=j: _f1(y[:, j], counts[:, j] >= c))
+            choose_threshold(y[:, j], counts[:, j], self.threshold_rule,
+                             default=CUTOFFS[0], grid=CUTOFFS, seed=self.random_state)
             for j in range(len(LABELS))
         ])
         self.classes_ = np.array(LABELS, dtype=object)
@@ -94,10 +109,13 @@ class LexiconBaseline(ClassifierMixin, BaseEstimator):
 
 class TfidfBaseline(ClassifierMixin, BaseEstimator):
     """TF-IDF (word 1-2-grams) and one logistic regression per label, thresholds tuned
-    like the model's; a multinomial logistic regression for the compass."""
+    like the model's (``threshold_rule``); a multinomial logistic regression for the
+    compass."""
 
-    def __init__(self, C: float = 4.0, random_state: int = 0) -> None:
+    def __init__(self, C: float = 4.0, threshold_rule: str = "one_se",
+                 random_state: int = 0) -> None:
         self.C = C
+        self.threshold_rule = threshold_rule
         self.random_state = random_state
 
     def fit(self, X: Sequence[str], y: Any, compass: Any = None) -> TfidfBaseline:
@@ -129,11 +147,13 @@ class TfidfBaseline(ClassifierMixin, BaseEstimator):
         return np.column_stack(cols)
 
     def tune_thresholds(self, X: Sequence[str], y: Any) -> TfidfBaseline:
-        """Per-label F1-optimal thresholds on held-out data."""
+        """Per-label thresholds on held-out data, by ``threshold_rule``."""
         proba = self.predict_proba(X)
         y = np.asarray(y, dtype=int)
-        self.thresholds_ = np.array([best_threshold(y[:, j], proba[:, j])
-                                     for j in range(len(LABELS))])
+        self.thresholds_ = np.array([
+            choose_threshold(y[:, j], proba[:, j], self.threshold_rule,
+                             seed=self.random_state)
+            for j in range(len(LABELS))])
         return self
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
@@ -144,8 +164,3 @@ class TfidfBaseline(ClassifierMixin, BaseEstimator):
         """The most probable compass value."""
         return self.compass_.predict(self.vectorizer_.transform(list(X)))
 
-
-def _f1(y: np.ndarray, pred: np.ndarray) -> float:
-    tp = float(np.sum(pred & (y == 1)))
-    denom = float(pred.sum() + y.sum())
-    return 2 * tp / denom if denom else 0.0

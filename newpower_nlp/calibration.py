@@ -5,7 +5,9 @@ rank the same way but score lower or higher as a whole (real mission statements 
 signal more plainly than the corpus does), so the best thresholds move. With a labelled
 sample of the target texts, :func:`calibrate` re-tunes each label's threshold on it and
 estimates, by repeated k-fold cross-validation on the same sample, what the re-tuned
-thresholds score on texts they were not tuned on.
+thresholds score on texts they were not tuned on. Calibration takes each label's F1
+maximum on the sample (not the model's one-standard-error rule, which leans towards
+recall because the corpus is not the target domain: the sample is).
 
 The same functions work on any system that gives a score per label: the model's and the
 TF-IDF baseline's probabilities, and the cue lexicon's cue counts

@@ -177,9 +177,19 @@ def train_cmd(
     compare: Annotated[Path | None, typer.Option(
         "--compare", help="Model to compare with (default: the shipped model).",
         show_default=False)] = None,
+    threshold_rule: Annotated[str, typer.Option(
+        "--threshold-rule",
+        help="How thresholds are chosen on dev: one_se (the lowest threshold within one "
+             "standard error of the best F1, leaning towards recall) or max_f1.")
+    ] = "one_se",
 ) -> None:
     """Retrain on the corpus plus new annotations; compare with the default model."""
+    from newpower_nlp.model import THRESHOLD_RULES
     from newpower_nlp.workflows import run_training
+
+    if threshold_rule not in THRESHOLD_RULES:
+        raise _fail(f"unknown --threshold-rule {threshold_rule!r}; choose one of "
+                    f"{', '.join(THRESHOLD_RULES)}", 2)
 
     if output.exists() and not output.is_dir():
         raise _fail(f"{output} exists and is not a directory", 2)
@@ -187,7 +197,8 @@ def train_cmd(
         raise _fail(f"{output} exists; pass --force to overwrite it", 2)
     try:
         table = run_training(output, corpus=corpus, add=list(add or []), seed=seed,
-                             compare=compare, log=err.print)
+                             compare=compare, threshold_rule=threshold_rule,
+                             log=err.print)
     except NewPowerError as exc:
         problems = getattr(exc, "problems", None)
         for problem in problems or []:

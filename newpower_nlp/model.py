@@ -39,12 +39,16 @@ from sklearn.utils.validation import check_is_fitted
 from newpower_nlp.features import Analysis, PowerFeaturizer
 from newpower_nlp.labels import COMPASS, LABELS, NO_COMPASS
 
-__all__ = ["THRESHOLD_GRID", "NewPowerClassifier", "Scores", "best_threshold"]
+__all__ = ["THRESHOLD_GRID", "THRESHOLD_RULES", "NewPowerClassifier", "Scores",
+           "best_threshold", "choose_threshold", "one_se_threshold"]
 
 #: Compass value of training documents whose position was not annotated.
 UNKNOWN = "unknown"
 #: The candidate decision thresholds on a probability.
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
+#: How a threshold is chosen on held-out data: ``"max_f1"`` takes the F1 maximum,
+#: ``"one_se"`` the lowest threshold within one standard error of it.
+THRESHOLD_RULES = ("max_f1", "one_se")
 
 
 def best_threshold(y_true: np.ndarray, proba: np.ndarray, default: float = 0.5,
@@ -62,6 +66,49 @@ def best_threshold(y_true: np.ndarray, proba: np.ndarray, default: float = 0.5,
         if f1 > best_f1 + 1e-12:
             best, best_f1 = float(t), f1
     return best
+
+
+def _f1_at(y_true: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """F1 of the 0/1 predictions ``pred`` (..., n) against ``y_true`` (..., n)."""
+    tp = np.sum(pred & y_true, axis=-1)
+    denom = np.sum(pred, axis=-1) + np.sum(y_true, axis=-1)
+    return np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
+
+
+def one_se_threshold(y_true: np.ndarray, proba: np.ndarray, default: float = 0.5,
+                     grid: Sequence[float] = THRESHOLD_GRID, n_boot: int = 200,
+                     seed: int = 0) -> float:
+    """The lowest threshold from ``grid`` whose F1 on ``y_true`` is within one standard
+    error of the best F1 (the one-standard-error rule, leaning towards recall).
+
+    The standard error is the spread of the best threshold's F1 over ``n_boot``
+    bootstrap resamples of the rows (seeded by ``seed``). Among thresholds that the
+    held-out data cannot tell apart, the rule takes the most sensitive one: the corpus
+    states signals more explicitly than most real texts, whose positives score lower.
+    ``default`` when there are no positives."""
+    y_true = np.asarray(y_true).astype(bool)
+    proba = np.asarray(proba)
+    if not y_true.any():
+        return default
+    best = best_threshold(y_true, proba, default=default, grid=grid)
+    cuts = np.sort(np.asarray(grid, dtype=float))
+    f1 = _f1_at(y_true[None, :], proba[None, :] >= cuts[:, None])
+    rows = np.random.default_rng(seed).integers(0, len(y_true), (n_boot, len(y_true)))
+    pred = proba >= best
+    se = float(np.std(_f1_at(y_true[rows], pred[rows])))
+    return float(cuts[np.flatnonzero(f1 >= f1.max() - se - 1e-12)[0]])
+
+
+def choose_threshold(y_true: np.ndarray, proba: np.ndarray, rule: str = "one_se",
+                     default: float = 0.5, grid: Sequence[float] = THRESHOLD_GRID,
+                     seed: int = 0) -> float:
+    """A label's threshold on held-out scores by ``rule`` (one of
+    :data:`THRESHOLD_RULES`): :func:`best_threshold` or :func:`one_se_threshold`."""
+    if rule == "max_f1":
+        return best_threshold(y_true, proba, default=default, grid=grid)
+    if rule == "one_se":
+        return one_se_threshold(y_true, proba, default=default, grid=grid, seed=seed)
+    raise ValueError(f"threshold_rule must be one of {THRESHOLD_RULES}, got {rule!r}")
 
 
 def _compass_targets(compass: Sequence[str | None]) -> np.ndarray:
@@ -87,6 +134,9 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         folds for the out-of-fold scores that the combiner is fitted on.
     compass_C
         inverse regularization strength of the compass model.
+    threshold_rule
+        how :meth:`tune_thresholds` picks each label's threshold (see
+        :data:`THRESHOLD_RULES` and :func:`choose_threshold`).
     random_state
         seed for the folds and solvers: the same data and seed give the same model.
     """
@@ -100,6 +150,7 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         class_weight: str | None = "balanced",
         cv: int = 5,
         compass_C: float = 4.0,
+        threshold_rule: str = "one_se",
         random_state: int = 0,
     ) -> None:
         self.featurizer = featurizer
@@ -109,6 +160,7 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.cv = cv
         self.compass_C = compass_C
+        self.threshold_rule = threshold_rule
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fitting
@@ -127,6 +179,9 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         y = np.asarray(y, dtype=int)
         if y.ndim != 2 or y.shape[1] != len(LABELS):
             raise ValueError(f"y must have shape (n, {len(LABELS)}), got {y.shape}")
+        if self.threshold_rule not in THRESHOLD_RULES:
+            raise ValueError(f"threshold_rule must be one of {THRESHOLD_RULES}, "
+                             f"got {self.threshold_rule!r}")
         self.featurizer_ = clone(self.featurizer) if self.featurizer is not None \
             else PowerFeaturizer()
         self.sentence_featurizer_ = (clone(self.sentence_featurizer)
@@ -302,7 +357,7 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
 
     def tune_thresholds(self, X: Sequence[str] | Sequence[Analysis], y: Any,
                         use_oof: bool = True) -> NewPowerClassifier:
-        """Set each label's threshold to maximize its F1 on held-out data: the dev
+        """Set each label's threshold by ``threshold_rule`` on held-out data: the dev
         texts ``X``, pooled (with ``use_oof``, right after ``fit``) with the calibrated
         out-of-fold predictions on the training data, which steadies the thresholds of
         labels with few dev examples."""
@@ -311,9 +366,18 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         if use_oof and hasattr(self, "_oof"):
             oof, y_train = self._oof
             proba, y = np.vstack([proba, oof]), np.vstack([y, y_train])
-        self.thresholds_ = np.array([best_threshold(y[:, j], proba[:, j])
-                                     for j in range(len(LABELS))])
+        self.thresholds_ = np.array([
+            choose_threshold(y[:, j], proba[:, j], self.threshold_rule,
+                             seed=self.random_state)
+            for j in range(len(LABELS))])
         return self
+
+    def __copy__(self) -> NewPowerClassifier:
+        """A shallow copy that, unlike a pickled one, keeps the out-of-fold scores, so
+        that the copy's thresholds can be re-tuned as right after ``fit``."""
+        other = type(self).__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        return other
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -322,7 +386,10 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         return _cast_weights(state, np.float32)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(_cast_weights(dict(state), np.float64))
+        state = _cast_weights(dict(state), np.float64)
+        # models saved before the rule existed had their thresholds at the F1 maximum
+        state.setdefault("threshold_rule", "max_f1")
+        super().__setstate__(state)
 
     @staticmethod
     def compass_axes(proba: np.ndarray, classes: Sequence[str]) -> tuple[float, float]:

@@ -43,16 +43,18 @@ def _table(rows: list[tuple[str, dict[str, Any]]], sets: Sequence[str]) -> Any:
 
 def run_training(output: str | Path, corpus: str | Path | None = None,
                  add: Sequence[str | Path] = (), seed: int = 0,
-                 compare: str | Path | None = None,
+                 compare: str | Path | None = None, threshold_rule: str = "one_se",
                  log: Callable[[str], Any] = lambda _: None) -> Any:
-    """Validate added annotations, train, score next to the comparison model, and write
-    the model directory. Raises :class:`CorpusError` (with every problem) on bad data."""
+    """Validate added annotations, train (thresholds chosen by ``threshold_rule``),
+    score next to the comparison model, and write the model directory. Raises
+    :class:`CorpusError` (with every problem) on bad data."""
     splits = load_corpus(corpus)
     extra, problems = read_annotations(add, test_texts=[r.text for r in splits["test"]])
     if problems:
         raise CorpusError(problems)
     log(f"training on {len(splits['train'])} corpus documents + {len(extra)} added")
-    outcome = train_model(corpus, extra=extra, seed=seed, baselines=False)
+    outcome = train_model(corpus, extra=extra, seed=seed, baselines=False,
+                          params={"threshold_rule": threshold_rule})
     write_model(outcome, output)
     rows = [(f"new ({Path(output).name})", outcome.scores["model"])]
     try:

@@ -536,9 +536,25 @@ def test_train_with_added_annotations(fmt, tiny_corpus, model_dir, tmp_path):
     assert meta["training_data"]["added_documents"] == 2
     assert meta["training_data"]["documents"] == {"train": 5, "dev": 1, "test": 2}
     assert meta["seed"] == 3
+    assert meta["params"]["threshold_rule"] == "one_se"
     trained = load_model(out)
     result = trained.classify("Neighbours vote on every street rule.")
     assert set(result.labels) <= set(LABELS)
+
+
+def test_train_threshold_rule_is_stored_and_checked(tiny_corpus, model_dir, tmp_path):
+    out = tmp_path / "strict"
+    result = invoke("train", "--corpus", tiny_corpus, "--output", out, "--compare",
+                    model_dir, "--threshold-rule", "max_f1")
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    assert meta["params"]["threshold_rule"] == "max_f1"
+    assert load_model(out).classifier.threshold_rule == "max_f1"
+    result = invoke("train", "--corpus", tiny_corpus, "--output", tmp_path / "x",
+                    "--threshold-rule", "median")
+    assert result.exit_code == 2
+    assert "unknown --threshold-rule 'median'" in result.stderr
+    assert not (tmp_path / "x").exists()
 
 
 def test_train_invalid_file_lists_every_problem_and_writes_nothing(tiny_corpus, model_dir,

@@ -89,3 +89,26 @@ def test_card_shows_the_calibrated_real_world_figures_of_meta():
         assert (f"| {meta['metrics'][key]['realworld']['macro_f1']:.3f} "
                 f"| {cal['macro_f1']:.3f} ({min(cal['runs']):.3f}-{max(cal['runs']):.3f}) "
                 f"| {cal['mean_ap']:.3f} |") in card
+
+
+def test_card_shows_every_system_under_both_threshold_rules(model):
+    meta = json.loads((default_model_dir() / "meta.json").read_text())
+    assert meta["params"]["threshold_rule"] == model.classifier.threshold_rule == "one_se"
+    card = (default_model_dir() / "README.md").read_text()
+    m = meta["metrics"]
+    for key, name in (("model", "newpower-nlp model"), ("lexicon", "baseline: cue lexicon alone"),
+                      ("tfidf_lr", "baseline: TF-IDF + logistic regression")):
+        for rule, scores in (("one standard error", m[key]), ("F1 maximum", m["max_f1:" + key])):
+            row = " | ".join(f"{scores[s]['macro_f1']:.3f}" for s in ("dev", "test", "realworld"))
+            assert f"| {name} | {rule} | {row} |" in card
+
+
+def test_readme_quotes_the_shipped_models_real_world_figures():
+    m = json.loads((default_model_dir() / "meta.json").read_text())["metrics"]
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    figures = [m[k]["realworld"]["macro_f1"]
+               for k in ("model", "lexicon", "tfidf_lr", "max_f1:model", "max_f1:lexicon")]
+    figures += [m[k]["realworld"]["calibrated_cv"]["macro_f1"] for k in ("model", "lexicon")]
+    figures.append(m["model"]["test"]["macro_f1"])
+    for value in figures:
+        assert f"{value:.3f}" in readme

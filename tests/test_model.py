@@ -16,7 +16,12 @@ from tiny_data import DATA, HELD_OUT, fit_tiny, to_xy
 from newpower_nlp.errors import LabelSetVersionError, ModelLoadError
 from newpower_nlp.features import PowerFeaturizer
 from newpower_nlp.labels import COMPASS_VALUES, LABEL_SCHEMA_VERSION, LABELS, NO_COMPASS
-from newpower_nlp.model import NewPowerClassifier, best_threshold
+from newpower_nlp.model import (
+    NewPowerClassifier,
+    best_threshold,
+    choose_threshold,
+    one_se_threshold,
+)
 from newpower_nlp.persist import META_FILE, MODEL_FILE, load_classifier, save_classifier
 
 TEXTS, Y, COMPASS = to_xy(DATA)
@@ -161,16 +166,54 @@ def test_tune_thresholds_changes_thresholds():
     assert np.all((clf.thresholds_ >= 0.05) & (clf.thresholds_ <= 0.95))
 
 
-def test_tune_thresholds_on_dev_only_is_the_per_label_best_threshold():
-    clf = fit_tiny()
+@pytest.mark.parametrize("rule, choose", [
+    ("max_f1", lambda y, p: best_threshold(y, p)),
+    ("one_se", lambda y, p: one_se_threshold(y, p, seed=0)),
+])
+def test_tune_thresholds_on_dev_only_applies_the_rule_per_label(rule, choose):
+    clf = fit_tiny(threshold_rule=rule)
     proba = clf.predict_proba(DEV_TEXTS)
     clf.tune_thresholds(DEV_TEXTS, DEV_Y, use_oof=False)
-    want = [best_threshold(DEV_Y[:, j], proba[:, j]) for j in range(len(LABELS))]
+    want = [choose(DEV_Y[:, j], proba[:, j]) for j in range(len(LABELS))]
     np.testing.assert_array_equal(clf.thresholds_, want)
     # labels without a positive dev example keep the default
     for j in range(len(LABELS)):
         if not DEV_Y[:, j].any():
             assert clf.thresholds_[j] == 0.5
+
+
+def test_one_se_thresholds_are_never_above_the_f1_maximum():
+    clf = fit_tiny()
+    loose = copy.copy(clf).tune_thresholds(DEV_TEXTS, DEV_Y).thresholds_
+    strict = copy.copy(clf).set_params(threshold_rule="max_f1").tune_thresholds(
+        DEV_TEXTS, DEV_Y).thresholds_
+    assert clf.threshold_rule == "one_se"
+    assert np.all(loose <= strict)
+
+
+def test_copy_keeps_out_of_fold_scores_for_retuning():
+    clf = fit_tiny()
+    other = copy.copy(clf).set_params(threshold_rule="max_f1")
+    assert other._oof is clf._oof
+    other.tune_thresholds(DEV_TEXTS, DEV_Y)
+    assert clf.thresholds_ is not other.thresholds_
+    assert np.all(clf.thresholds_ == 0.5)
+
+
+def test_a_model_saved_before_threshold_rules_loads_as_max_f1(clf):
+    state = clf.__getstate__()
+    del state["threshold_rule"]
+    old = NewPowerClassifier.__new__(NewPowerClassifier)
+    old.__setstate__(state)
+    assert old.get_params()["threshold_rule"] == "max_f1"
+    np.testing.assert_array_equal(old.predict_proba(DEV_TEXTS), clf.predict_proba(DEV_TEXTS))
+
+
+def test_unknown_threshold_rule_is_an_error():
+    with pytest.raises(ValueError, match="threshold_rule"):
+        fit_tiny(threshold_rule="median")
+    with pytest.raises(ValueError, match="threshold_rule"):
+        choose_threshold(np.array([1, 0]), np.array([0.9, 0.1]), rule="median")
 
 
 def test_tune_thresholds_is_deterministic():
@@ -201,6 +244,39 @@ def test_best_threshold_trades_precision_for_recall():
     # t in (0.1, 0.35]: tp 3, 4 predicted -> F1 6/7; t in (0.35, 0.4]: tp 2, 3 predicted
     # -> F1 2/3; t in (0.4, 0.6]: tp 2, 2 predicted -> F1 0.8. The best is (0.1, 0.35].
     assert best_threshold(y, proba) == pytest.approx(0.35)
+
+
+def test_one_se_threshold_takes_the_lowest_threshold_within_one_standard_error():
+    rng = np.random.default_rng(0)
+    y = np.r_[np.ones(60), np.zeros(240)].astype(int)
+    # positives spread over 0.25-0.9, negatives mostly low with a tail: F1 is flat near
+    # its maximum
+    proba = np.r_[rng.uniform(0.25, 0.9, 60), rng.beta(2, 6, 240)]
+    best = best_threshold(y, proba)
+    loose = one_se_threshold(y, proba, seed=0)
+    assert loose < best
+
+    def f1(t):
+        pred = proba >= t
+        return 2 * np.sum(pred & (y == 1)) / (pred.sum() + y.sum())
+
+    # the bootstrap standard error of F1 at the best threshold, as the rule computes it
+    rows = np.random.default_rng(0).integers(0, len(y), (200, len(y)))
+    pred = proba >= best
+    se = np.std(2 * np.sum(pred[rows] & (y[rows] == 1), axis=1)
+                / (pred[rows].sum(axis=1) + y[rows].sum(axis=1)))
+    assert f1(loose) >= f1(best) - se - 1e-12
+    assert f1(loose - 0.025) < f1(best) - se  # the next lower grid point is outside
+    assert one_se_threshold(y, proba, seed=0) == loose  # seeded
+
+
+def test_one_se_threshold_on_perfect_separation_is_the_lowest_perfect_cut():
+    y = np.r_[np.ones(20), np.zeros(20)].astype(int)
+    proba = np.r_[np.linspace(0.8, 0.9, 20), np.linspace(0.1, 0.3, 20)]
+    # every resample separates perfectly, so the error is zero: the lowest cut above 0.3
+    assert best_threshold(y, proba) == 0.5
+    assert one_se_threshold(y, proba) == pytest.approx(0.325)
+    assert one_se_threshold(np.zeros(4), proba, default=0.4) == 0.4
 
 
 def test_best_threshold_without_positives_returns_the_default():
