@@ -28,7 +28,7 @@ from sklearn.model_selection import KFold
 from newpower_nlp.baselines import CUTOFFS, LexiconBaseline
 from newpower_nlp.evaluate import EvalData
 from newpower_nlp.labels import LABELS
-from newpower_nlp.model import THRESHOLD_GRID, best_threshold
+from newpower_nlp.model import THRESHOLD_GRID, choose_threshold
 
 __all__ = ["Calibration", "calibrate", "cross_validate_thresholds", "format_cv",
            "mean_average_precision", "system_scores", "tune_thresholds"]
@@ -50,13 +50,16 @@ def system_scores(system: Any, texts: Sequence[str]
 
 def tune_thresholds(scores: np.ndarray, y: np.ndarray, fallback: np.ndarray,
                     grid: Sequence[float] = THRESHOLD_GRID,
-                    min_positives: int = MIN_POSITIVES) -> np.ndarray:
-    """Per label, the F1-optimal threshold on ``scores`` (ties: closest to the
-    ``fallback`` threshold); ``fallback`` for labels with fewer than ``min_positives``
-    positives."""
+                    min_positives: int = MIN_POSITIVES, rule: str = "max_f1",
+                    seed: int = 0) -> np.ndarray:
+    """Per label, the threshold on ``scores`` chosen by ``rule`` (by default the F1
+    maximum, ties: closest to the ``fallback`` threshold; see
+    :func:`~newpower_nlp.model.choose_threshold`); ``fallback`` for labels with fewer
+    than ``min_positives`` positives."""
     y = np.asarray(y, dtype=int)
     return np.array([
-        best_threshold(y[:, j], scores[:, j], default=float(fallback[j]), grid=grid)
+        choose_threshold(y[:, j], scores[:, j], rule, default=float(fallback[j]),
+                         grid=grid, seed=seed)
         if y[:, j].sum() >= min_positives else float(fallback[j])
         for j in range(y.shape[1])
     ])
@@ -69,8 +72,10 @@ def _macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
 def cross_validate_thresholds(scores: np.ndarray, y: np.ndarray, fallback: np.ndarray,
                               grid: Sequence[float] = THRESHOLD_GRID, *,
                               min_positives: int = MIN_POSITIVES, folds: int = 5,
-                              repeats: int = 10, seed: int = 0) -> dict[str, Any]:
-    """Estimate what thresholds tuned on a sample score on unseen texts of its kind.
+                              repeats: int = 10, seed: int = 0, rule: str = "max_f1"
+                              ) -> dict[str, Any]:
+    """Estimate what thresholds tuned on a sample (by ``rule``) score on unseen texts of
+    its kind.
 
     In each of ``repeats`` shuffles, every fold is predicted with thresholds tuned on the
     other folds; the pooled out-of-fold predictions give one macro-F1 per repeat. Returns
@@ -86,7 +91,8 @@ def cross_validate_thresholds(scores: np.ndarray, y: np.ndarray, fallback: np.nd
     for r in range(repeats):
         pred = np.zeros_like(y)
         for fit, held in KFold(folds, shuffle=True, random_state=seed + r).split(y):
-            cut = tune_thresholds(scores[fit], y[fit], fallback, grid, min_positives)
+            cut = tune_thresholds(scores[fit], y[fit], fallback, grid, min_positives,
+                                  rule=rule, seed=seed)
             pred[held] = scores[held] >= cut
         runs.append(_macro_f1(y, pred))
         per_label += f1_score(y, pred, average=None, zero_division=0)

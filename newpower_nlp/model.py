@@ -360,17 +360,25 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         """Set each label's threshold by ``threshold_rule`` on held-out data: the dev
         texts ``X``, pooled (with ``use_oof``, right after ``fit``) with the calibrated
         out-of-fold predictions on the training data, which steadies the thresholds of
-        labels with few dev examples."""
-        proba = self.predict_proba(X)
-        y = np.asarray(y, dtype=int)
-        if use_oof and hasattr(self, "_oof"):
-            oof, y_train = self._oof
-            proba, y = np.vstack([proba, oof]), np.vstack([y, y_train])
+        labels with few dev examples (see :meth:`held_out_scores`)."""
+        proba, y = self.held_out_scores(X, y, use_oof)
         self.thresholds_ = np.array([
             choose_threshold(y[:, j], proba[:, j], self.threshold_rule,
                              seed=self.random_state)
             for j in range(len(LABELS))])
         return self
+
+    def held_out_scores(self, X: Sequence[str] | Sequence[Analysis], y: Any,
+                        use_oof: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """The probabilities and labels that thresholds are tuned on: those of ``X``,
+        pooled (with ``use_oof``, right after ``fit``; a loaded model has none) with the
+        out-of-fold predictions on the training data."""
+        proba = self.predict_proba(X)
+        y = np.asarray(y, dtype=int)
+        if use_oof and hasattr(self, "_oof"):
+            oof, y_train = self._oof
+            proba, y = np.vstack([proba, oof]), np.vstack([y, y_train])
+        return proba, y
 
     def __copy__(self) -> NewPowerClassifier:
         """A shallow copy that, unlike a pickled one, keeps the out-of-fold scores, so

@@ -18,6 +18,7 @@ from newpower_nlp.calibration import (
 )
 from newpower_nlp.evaluate import EvalData
 from newpower_nlp.labels import LABELS
+from newpower_nlp.model import one_se_threshold
 
 
 def separable(n=120, seed=0):
@@ -43,6 +44,38 @@ def test_tune_on_cue_counts_uses_the_cutoff_grid():
     counts = np.array([[3.0], [2.0], [4.0], [1.0], [0.0]])
     cut = tune_thresholds(counts, y, fallback=np.array([6.0]), grid=CUTOFFS)
     assert cut[0] == 2.0  # 1.5 and 2.0 both separate; 2.0 is nearer the old 6.0
+
+
+def test_tune_and_cross_validate_by_the_one_se_rule():
+    y, scores = separable(seed=4)
+    scores = scores + np.random.default_rng(5).normal(0, 0.2, scores.shape)
+    fallback = np.full(len(LABELS), 0.5)
+    loose = tune_thresholds(scores, y, fallback, rule="one_se", seed=2)
+    want = [one_se_threshold(y[:, j], scores[:, j], default=0.5, seed=2)
+            for j in range(len(LABELS))]
+    np.testing.assert_array_equal(loose, want)
+    assert np.all(loose <= tune_thresholds(scores, y, fallback))
+    a = cross_validate_thresholds(scores, y, fallback, repeats=2, rule="one_se")
+    b = cross_validate_thresholds(scores, y, fallback, repeats=2)
+    assert a["runs"] != b["runs"]
+
+
+def test_threshold_rules_cross_validated_on_the_models_held_out_scores():
+    from tiny_data import HELD_OUT, fit_tiny, to_xy
+
+    from newpower_nlp.training import threshold_rules_cv
+
+    texts, y, compass = to_xy(HELD_OUT)
+    clf = fit_tiny()
+    dev = EvalData(texts, y, compass, [str(i) for i in range(len(texts))])
+    got = threshold_rules_cv(clf, dev, seed=1, repeats=2)
+    proba, pooled = clf.held_out_scores(texts, y)
+    assert len(pooled) == len(HELD_OUT) + len(DATA)
+    for rule in ("max_f1", "one_se"):
+        want = cross_validate_thresholds(proba, pooled, np.full(len(LABELS), 0.5),
+                                         min_positives=1, repeats=2, seed=1, rule=rule)
+        assert got[rule]["runs"] == [round(v, 4) for v in want["runs"]]
+        assert got[rule]["n"] == len(pooled)
 
 
 def test_cross_validation_recovers_a_separable_sample_from_bad_thresholds():

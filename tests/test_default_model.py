@@ -101,6 +101,12 @@ def test_card_shows_every_system_under_both_threshold_rules(model):
         for rule, scores in (("one standard error", m[key]), ("F1 maximum", m["max_f1:" + key])):
             row = " | ".join(f"{scores[s]['macro_f1']:.3f}" for s in ("dev", "test", "realworld"))
             assert f"| {name} | {rule} | {row} |" in card
+    from newpower_nlp.calibration import format_cv
+
+    flat = " ".join(card.split())
+    for rule in ("one_se", "max_f1"):
+        cv = meta["threshold_rules_cv"][rule]
+        assert format_cv(cv["macro_f1"], cv["runs"]) in flat
 
 
 def test_readme_quotes_the_shipped_models_real_world_figures():
