@@ -115,7 +115,7 @@ def _rule_section(meta: dict[str, Any]) -> list[str]:
         lines += [
             "",
             "Dev cannot judge the rule, since the thresholds are tuned on it. Cross-validated",
-            f"on the model's held-out corpus scores ({loose['n']} texts: dev pooled with the",
+            f"on the model's held-out corpus scores ({loose['n']:,} texts: dev pooled with the",
             "out-of-fold training predictions; thresholds chosen by each rule on four fifths",
             f"and scored on the fifth, {len(loose['runs'])} repeats on the same folds), the "
             "one-standard-error rule",
@@ -168,6 +168,18 @@ def _calibrated_section(m: dict[str, Any]) -> list[str]:
         lines.append(f"- Calibrated on the same folds, the model is ahead of the "
                      f"{_SHORT_NAMES[key]} in {ahead} of {len(runs)} repeats.")
     return lines
+
+
+def _overpredicted(scores: dict[str, dict[str, Any]]) -> list[str]:
+    """A limitation line naming the labels the model predicts on the real-world set at
+    least twice as often as its annotators set them (at least twice)."""
+    per = scores["model"].get("realworld", {}).get("per_label", {})
+    over = [f"`{n}` ({v['predicted']} against {v['support']})" for n, v in per.items()
+            if v["support"] >= 2 and v.get("predicted", 0) >= 2 * v["support"]]
+    if not over:
+        return []
+    return [f"- On the real-world set it predicts some labels at least twice as often as "
+            f"its annotators set them: {', '.join(over)}."]
 
 
 def model_card(meta: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
@@ -334,8 +346,10 @@ def model_card(meta: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
         "  friends, taught it to distrust that vocabulary; the cue lexicon, which fires",
         "  on the words, wins points there and loses them on texts with no signal.",
         "  It ranks real texts better than either baseline (mean average precision",
-        "  above), so its thresholds, not its ranking, are what fail to transfer:",
-        "  `newpower calibrate` re-tunes them on a labelled sample of your texts.",
+        "  above), so its thresholds, not its ranking, are what transfer worst; the",
+        "  threshold rule closes part of that gap, and `newpower calibrate` re-tunes",
+        "  them on a labelled sample of your texts.",
+        *_overpredicted(scores),
         "- Labels with subtle poles (`old_leadership`, `old_engagement`,",
         "  `new_engagement`, `new_power_flow`) had the lowest annotator agreement and",
         "  are the least reliable.",
