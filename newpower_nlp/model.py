@@ -51,6 +51,13 @@ THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
 THRESHOLD_RULES = ("max_f1", "one_se")
 
 
+def _f1_at(y_true: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """F1 of the 0/1 predictions ``pred`` (..., n) against ``y_true`` (..., n)."""
+    tp = np.sum(pred & y_true, axis=-1)
+    denom = np.sum(pred, axis=-1) + np.sum(y_true, axis=-1)
+    return np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
+
+
 def best_threshold(y_true: np.ndarray, proba: np.ndarray, default: float = 0.5,
                    grid: Sequence[float] = THRESHOLD_GRID) -> float:
     """The threshold from ``grid`` on ``proba`` (or any score) that maximizes F1 on
@@ -60,19 +67,10 @@ def best_threshold(y_true: np.ndarray, proba: np.ndarray, default: float = 0.5,
         return default
     best, best_f1 = default, -1.0
     for t in sorted(grid, key=lambda v: abs(v - default)):
-        pred = proba >= t
-        tp = np.sum(pred & y_true)
-        f1 = 2 * tp / (pred.sum() + y_true.sum()) if (pred.sum() + y_true.sum()) else 0.0
+        f1 = float(_f1_at(y_true, proba >= t))
         if f1 > best_f1 + 1e-12:
             best, best_f1 = float(t), f1
     return best
-
-
-def _f1_at(y_true: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """F1 of the 0/1 predictions ``pred`` (..., n) against ``y_true`` (..., n)."""
-    tp = np.sum(pred & y_true, axis=-1)
-    denom = np.sum(pred, axis=-1) + np.sum(y_true, axis=-1)
-    return np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
 
 
 def one_se_threshold(y_true: np.ndarray, proba: np.ndarray, default: float = 0.5,
@@ -104,11 +102,15 @@ def choose_threshold(y_true: np.ndarray, proba: np.ndarray, rule: str = "one_se"
                      seed: int = 0) -> float:
     """A label's threshold on held-out scores by ``rule`` (one of
     :data:`THRESHOLD_RULES`): :func:`best_threshold` or :func:`one_se_threshold`."""
+    _check_rule(rule)
     if rule == "max_f1":
         return best_threshold(y_true, proba, default=default, grid=grid)
-    if rule == "one_se":
-        return one_se_threshold(y_true, proba, default=default, grid=grid, seed=seed)
-    raise ValueError(f"threshold_rule must be one of {THRESHOLD_RULES}, got {rule!r}")
+    return one_se_threshold(y_true, proba, default=default, grid=grid, seed=seed)
+
+
+def _check_rule(rule: str) -> None:
+    if rule not in THRESHOLD_RULES:
+        raise ValueError(f"threshold_rule must be one of {THRESHOLD_RULES}, got {rule!r}")
 
 
 def _compass_targets(compass: Sequence[str | None]) -> np.ndarray:
@@ -179,9 +181,7 @@ class NewPowerClassifier(ClassifierMixin, BaseEstimator):
         y = np.asarray(y, dtype=int)
         if y.ndim != 2 or y.shape[1] != len(LABELS):
             raise ValueError(f"y must have shape (n, {len(LABELS)}), got {y.shape}")
-        if self.threshold_rule not in THRESHOLD_RULES:
-            raise ValueError(f"threshold_rule must be one of {THRESHOLD_RULES}, "
-                             f"got {self.threshold_rule!r}")
+        _check_rule(self.threshold_rule)  # before the expensive part
         self.featurizer_ = clone(self.featurizer) if self.featurizer is not None \
             else PowerFeaturizer()
         self.sentence_featurizer_ = (clone(self.sentence_featurizer)
